@@ -1,0 +1,111 @@
+/**
+ * Every error Lix Cache reports, in one registry: code, HTTP status, message.
+ * Each message says what is wrong and how to fix it. The server, the engines
+ * and the SDK all raise these codes, so a client can switch on `code`.
+ */
+export const ERRORS = {
+  invalid_json: { status: 400, message: (detail: string) => `The request body is not valid JSON (${detail}). Send a JSON object with Content-Type: application/json.` },
+  invalid_body: { status: 400, message: (detail: string) => `${detail}` },
+  invalid_command: { status: 400, message: (detail: string) => detail },
+  unknown_op: { status: 400, message: (op: string, ops: string) => `Unknown op ${op}. Use one of: ${ops}.` },
+  invalid_key: { status: 400, message: (detail: string) => `${detail} Keys are non-empty strings, e.g. "user:42".` },
+  reserved_key: {
+    status: 400,
+    message: (key: string) =>
+      `The key "${key}" is reserved: JavaScript clients that index plain objects by key would corrupt their prototypes with it. Add a prefix, e.g. "item:${key}".`,
+  },
+  key_too_long: {
+    status: 400,
+    message: (bytes: number, max: number) =>
+      `The key is ${bytes} bytes of UTF-8; the limit is ${max}. Use a shorter key (hash long ones), or raise the server's LIX_MAX_KEY_BYTES.`,
+  },
+  invalid_value: { status: 400, message: (detail: string) => detail },
+  value_too_large: {
+    status: 413,
+    message: (bytes: number, max: number) =>
+      `The value is ${bytes} bytes as JSON; the limit is ${max}. Store less per key (split it up), or raise the server's LIX_MAX_VALUE_BYTES.`,
+  },
+  invalid_ttl: {
+    status: 400,
+    message: (field: string, got: string, max: number) =>
+      `"${field}" must be a number of seconds from 0 (no expiry) to ${max}; got ${got}.`,
+  },
+  invalid_amount: {
+    status: 400,
+    message: (got: string) => `"amount" must be a finite number (default 1); got ${got}.`,
+  },
+  invalid_tags: { status: 400, message: (detail: string) => `${detail} Tags are non-empty strings, e.g. ["user:42"].` },
+  too_many_tags: {
+    status: 400,
+    message: (count: number, max: number) =>
+      `A key may carry at most ${max} tags; this one has ${count}. Use fewer tags, or raise the server's LIX_MAX_TAGS.`,
+  },
+  invalid_scan: { status: 400, message: (detail: string) => detail },
+  batch_too_large: {
+    status: 413,
+    message: (count: number, max: number) =>
+      `The batch has ${count} commands; the limit is ${max}. Split it into smaller batches, or raise the server's LIX_MAX_BATCH.`,
+  },
+  body_too_large: {
+    status: 413,
+    message: (max: number) =>
+      `The request body is larger than ${max} bytes. Send less per request, or raise the server's LIX_MAX_BODY_BYTES.`,
+  },
+  non_numeric: {
+    status: 400,
+    message: (key: string) =>
+      `non_numeric: the value at "${key}" is not a number, so it cannot be incremented or decremented. Delete the key or set it to a number first.`,
+  },
+  not_object: {
+    status: 400,
+    message: (key: string) =>
+      `not_object: the value at "${key}" is not a JSON object, so it cannot be merged into. Use set to replace it instead.`,
+  },
+  not_found: { status: 404, message: () => 'not found' },
+  unauthorized: {
+    status: 401,
+    message: () => 'Send "Authorization: Bearer <key>" with one of the keys in the server\'s LIX_API_KEYS.',
+  },
+  unavailable: {
+    status: 503,
+    message: (detail: string) => `The cache store is unavailable: ${detail}. Requests will work again once it is reachable.`,
+  },
+  internal: { status: 500, message: (detail: string) => `Internal error: ${detail}. This is a bug in Lix Cache; please report it.` },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+type MessageArgs<C extends ErrorCode> = Parameters<(typeof ERRORS)[C]['message']>;
+
+/** An error with a registered code and the HTTP status that goes with it. */
+export class LixError extends Error {
+  override readonly name = 'LixError';
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** Build the registered error for `code`, its message filled in. */
+export function lixError<C extends ErrorCode>(code: C, ...args: MessageArgs<C>): LixError {
+  const build = ERRORS[code].message as (...a: MessageArgs<C>) => string;
+  return new LixError(code, build(...args));
+}
+
+/** A short, safe description of an unexpected input for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,5 @@
+export * from './commands';
+export * from './errors';
+export * from './limits';
+export * from './validate';
+export * from './engine';
