@@ -135,6 +135,8 @@ export interface GetResult {
   value: Json;
   /** Remaining seconds after this read (null: no expiry, or the key is missing). */
   ttl: number | null;
+  /** Whether a live key was there: tells a stored null from a missing key (HTTP GET answers 404 only when false). */
+  found: boolean;
 }
 
 export interface SetResult {
