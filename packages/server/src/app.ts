@@ -1,0 +1,107 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Engine } from 'lix-cache-core';
+import { ERRORS } from 'lix-cache-core';
+import sjson from 'secure-json-parse';
+import { createKeyCheck } from './auth';
+import type { ServerConfig, ServerOptions } from './config';
+import { resolveConfig } from './config';
+import { jsonError, toLixError } from './http-errors';
+import { ServerMetrics } from './metrics';
+import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id';
+import { requestLogController } from './request-logs';
+import { JSON_TYPE, registerRoutes } from './routes';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without auth (only `/health`). */
+    public?: boolean;
+  }
+}
+
+// The Part 1 401 shape, serialized once; `code` is an addition for clients that switch on codes.
+const UNAUTHORIZED = JSON.stringify({ error: 'Unauthorized', message: ERRORS.unauthorized.message(), code: 'unauthorized' });
+
+/**
+ * Build the HTTP app over an engine. The app owns the engine: `app.close()`
+ * closes it. Call `app.listen({ port, host })` to serve, or `app.inject()` to test.
+ */
+export async function buildApp(engine: Engine, options: ServerConfig | ServerOptions = {}): Promise<FastifyInstance> {
+  const config = resolveConfig(options);
+  const app = Fastify({
+    logger: { level: config.logLevel, name: 'lix-cache-server' },
+    logController: requestLogController(config.logLevel),
+    genReqId: createRequestIdGenerator(),
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const metrics = new ServerMetrics(engine);
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    // An empty body is fine (e.g. POST /cache/clear with a JSON content type): each route says what it needs.
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, sjson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      done(jsonError(error), undefined);
+    }
+  });
+
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    exposedHeaders: [REQUEST_ID_HEADER],
+    maxAge: 600,
+  });
+
+  const authorized = config.authEnabled ? createKeyCheck(config.apiKeys) : undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    if (authorized && !request.routeOptions.config.public && request.method !== 'OPTIONS' && !authorized(request.headers.authorization)) {
+      metrics.countError('unauthorized');
+      request.log.warn({ url: request.url }, 'unauthorized request');
+      reply.code(401).type(JSON_TYPE).send(UNAUTHORIZED);
+      return;
+    }
+    done();
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request.routeOptions.url ?? 'unmatched', reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const lix = toLixError(error, config.maxBodyBytes, request.headers['content-type']);
+    metrics.countError(lix.code);
+    if (lix.status >= 500) request.log.error({ err: error }, lix.message);
+    else request.log.warn({ code: lix.code, url: request.url }, lix.message);
+    return reply.code(lix.status).type(JSON_TYPE).send({ error: lix.message, code: lix.code });
+  });
+
+  const methodsByPath = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' || route.method === 'OPTIONS' || route.url === '*') return;
+    const methods = methodsByPath.get(route.url) ?? [];
+    methods.push(...[route.method].flat());
+    methodsByPath.set(route.url, methods);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!.replace(/\/$/, '');
+    const methods = methodsByPath.get(path);
+    const message = methods
+      ? `${path} does not take ${request.method}; use ${methods.join(' or ')} ${path}.`
+      : `No endpoint ${request.method} ${path}. The API lives under /cache/ (e.g. GET /cache/get?key=K, POST /cache/set); see also /health and /metrics.`;
+    metrics.countError('not_found');
+    return reply.code(404).type(JSON_TYPE).send({ error: message, code: 'not_found' });
+  });
+
+  registerRoutes(app, engine, config.limits, metrics);
+
+  app.addHook('onClose', async () => {
+    await engine.close();
+  });
+  return app;
+}

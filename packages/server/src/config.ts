@@ -1,0 +1,225 @@
+import type { Limits } from 'lix-cache-core';
+import { DEFAULT_LIMITS } from 'lix-cache-core';
+
+/** Pino log levels the server accepts. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything the server needs to run, validated. Build one with `resolveConfig`. */
+export interface ServerConfig {
+  /** Interface to listen on. Default `localhost` (IPv4 and IPv6 loopback); `0.0.0.0` for containers. Env `HOST`, flag `--host`. */
+  host: string;
+  /** TCP port. Default 4000. Env `PORT`, flag `--port`. */
+  port: number;
+  /** Where the data lives: `memory://` (default, in-process) or `redis://host:port`. Env `LIX_STORE`, flag `--store`. */
+  store: string;
+  /** Most keys held; past it the least recently used are evicted. Default 500000. Env `LIX_CACHE_LIMIT`, flag `--limit`. */
+  limit: number;
+  /** Memory budget in bytes for the memory store; 0 means none. Default 0. Env `LIX_MAX_MEMORY`, flag `--max-memory` (e.g. `512mb`). */
+  maxMemory: number;
+  /** Pino level. Default `info`; `debug` logs every request. Env `LOG_LEVEL`, flag `--log-level`. */
+  logLevel: LogLevel;
+  /** Require `Authorization: Bearer <key>` on every path but `/health`. Default false. Env `LIX_AUTH_ENABLED`. */
+  authEnabled: boolean;
+  /** Keys accepted when auth is on. Env `LIX_API_KEYS` (comma-separated). */
+  apiKeys: string[];
+  /** Origins allowed by CORS; `['*']` (default) allows any. Env `LIX_CORS_ORIGINS`, flag `--cors-origins` (comma-separated). */
+  corsOrigins: string[];
+  /** Largest request body in bytes. Default 8 MiB. Env `LIX_MAX_BODY_BYTES`, flag `--max-body-bytes`. */
+  maxBodyBytes: number;
+  /** Command limits (key and value size, batch size, tags). Env `LIX_MAX_KEY_BYTES`, `LIX_MAX_VALUE_BYTES`, `LIX_MAX_BATCH`, `LIX_MAX_TAGS`. */
+  limits: Limits;
+  /** How long a graceful shutdown may take before the process exits anyway, in ms. Default 10000. */
+  shutdownTimeoutMs: number;
+}
+
+/** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
+export type ServerOptions = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<Limits> };
+
+export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins'>> = Object.freeze({
+  host: 'localhost',
+  port: 4000,
+  store: 'memory://',
+  limit: 500_000,
+  maxMemory: 0,
+  logLevel: 'info',
+  authEnabled: false,
+  maxBodyBytes: 8 * 1024 * 1024,
+  shutdownTimeoutMs: 10_000,
+});
+
+/** A setting with a bad value. `setting` names the flag and/or variable that holds it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+// Hand-written parsers: each error must name the flag or variable it came from,
+// and common parsers (parseInt, bytes.parse) accept "12abc" as 12.
+
+/** A whole number from `min` to `max`, e.g. "4000". */
+export function parseInteger(text: string, setting: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const trimmed = text.trim().replace(/_/g, '');
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${setting} must be a whole number from ${min} to ${max}; got "${text}".`);
+  }
+  return value;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, tb: 1024 ** 4, tib: 1024 ** 4 };
+
+/** A size in bytes: "1048576", "512kb", "512mb", "1.5gb" (units are powers of 1024; case-insensitive). */
+export function parseSize(text: string, setting: string, min = 0): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  const value = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${setting} must be a size such as 1048576, 512kb, 512mb or 2gb${min > 0 ? ` (at least ${min} bytes)` : ''}; got "${text}".`);
+  }
+  return value;
+}
+
+/** true/false, also 1/0, yes/no, on/off. */
+export function parseBoolean(text: string, setting: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
+  throw new ConfigError(`${setting} must be true or false; got "${text}".`);
+}
+
+export function parseLogLevel(text: string, setting: string): LogLevel {
+  const value = text.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`${setting} must be one of ${LOG_LEVELS.join(', ')}; got "${text}".`);
+  }
+  return value as LogLevel;
+}
+
+/** `memory://`, `memory`, `redis://…` or `rediss://…`. */
+export function parseStore(text: string, setting: string): string {
+  const value = text.trim();
+  if (value === 'memory' || value === 'memory://') return 'memory://';
+  if (/^rediss?:\/\/./.test(value)) {
+    try {
+      new URL(value);
+      return value;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new ConfigError(`${setting} must be memory:// (the in-process store) or a Redis URL such as redis://localhost:6379; got "${text}".`);
+}
+
+/** A comma-separated list, blanks dropped. */
+export function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** An origin list: `*`, or origins such as `https://app.example.com`. */
+export function parseOrigins(text: string, setting: string): string[] {
+  const origins = parseList(text);
+  if (origins.length === 0) return ['*'];
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`${setting} must be * or comma-separated origins such as https://app.example.com (scheme, host and port; no path); got "${origin}".`);
+    }
+  }
+  return origins.map((origin) => origin.replace(/\/$/, ''));
+}
+
+/** The environment variable behind each setting, and how to read it. */
+export const ENV_SETTINGS = {
+  HOST: (text: string) => ({ host: text.trim() }),
+  PORT: (text: string) => ({ port: parseInteger(text, 'PORT', 0, 65535) }),
+  LIX_STORE: (text: string) => ({ store: parseStore(text, 'LIX_STORE') }),
+  LIX_CACHE_LIMIT: (text: string) => ({ limit: parseInteger(text, 'LIX_CACHE_LIMIT') }),
+  LIX_MAX_MEMORY: (text: string) => ({ maxMemory: parseSize(text, 'LIX_MAX_MEMORY') }),
+  LOG_LEVEL: (text: string) => ({ logLevel: parseLogLevel(text, 'LOG_LEVEL') }),
+  LIX_AUTH_ENABLED: (text: string) => ({ authEnabled: parseBoolean(text, 'LIX_AUTH_ENABLED') }),
+  LIX_API_KEYS: (text: string) => ({ apiKeys: parseList(text) }),
+  LIX_CORS_ORIGINS: (text: string) => ({ corsOrigins: parseOrigins(text, 'LIX_CORS_ORIGINS') }),
+  LIX_MAX_BODY_BYTES: (text: string) => ({ maxBodyBytes: parseSize(text, 'LIX_MAX_BODY_BYTES', 1) }),
+  LIX_MAX_KEY_BYTES: (text: string) => ({ limits: { maxKeyBytes: parseInteger(text, 'LIX_MAX_KEY_BYTES') } }),
+  LIX_MAX_VALUE_BYTES: (text: string) => ({ limits: { maxValueBytes: parseSize(text, 'LIX_MAX_VALUE_BYTES', 1) } }),
+  LIX_MAX_BATCH: (text: string) => ({ limits: { maxBatch: parseInteger(text, 'LIX_MAX_BATCH') } }),
+  LIX_MAX_TAGS: (text: string) => ({ limits: { maxTags: parseInteger(text, 'LIX_MAX_TAGS') } }),
+} satisfies Record<string, (text: string) => ServerOptions>;
+
+/** Read the settings present in `env` (unset and empty variables are skipped). Throws ConfigError naming the variable. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  const options: ServerOptions = {};
+  for (const [name, read] of Object.entries(ENV_SETTINGS)) {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') continue;
+    mergeOptions(options, read(text));
+  }
+  return options;
+}
+
+/** Layer `over` on top of `base` (in place); `limits` merge field by field. */
+export function mergeOptions(base: ServerOptions, over: ServerOptions): ServerOptions {
+  for (const [name, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    if (name === 'limits') base.limits = { ...base.limits, ...(value as Partial<Limits>) };
+    else (base as Record<string, unknown>)[name] = value;
+  }
+  return base;
+}
+
+function checkNumber(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min}; got ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Fill in defaults and check everything, including settings that depend on each
+ * other (auth needs keys). Throws ConfigError with a message that says how to fix it.
+ */
+export function resolveConfig(options: ServerOptions = {}): ServerConfig {
+  const config: ServerConfig = {
+    ...DEFAULT_CONFIG,
+    apiKeys: [],
+    corsOrigins: ['*'],
+    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    limits: { ...DEFAULT_LIMITS },
+  };
+  for (const [name, value] of Object.entries(options.limits ?? {})) {
+    if (value === undefined) continue;
+    if (!(name in DEFAULT_LIMITS)) throw new ConfigError(`Unknown limit "${name}". Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
+    config.limits[name as keyof Limits] = checkNumber(value, `limits.${name}`, 1);
+  }
+  checkNumber(config.port, 'port', 0);
+  if (config.port > 65535) throw new ConfigError(`port must be from 0 to 65535; got ${config.port}.`);
+  checkNumber(config.limit, 'limit', 1);
+  checkNumber(config.maxMemory, 'maxMemory', 0);
+  checkNumber(config.maxBodyBytes, 'maxBodyBytes', 1);
+  checkNumber(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError(`host must be a host name or address such as localhost or 0.0.0.0; got ${String(config.host)}.`);
+  config.store = parseStore(String(config.store), 'store');
+  config.logLevel = parseLogLevel(String(config.logLevel), 'logLevel');
+  if (typeof config.authEnabled !== 'boolean') throw new ConfigError(`authEnabled must be true or false; got ${String(config.authEnabled)}.`);
+  if (!Array.isArray(config.apiKeys) || config.apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
+    throw new ConfigError('apiKeys must be a list of non-empty strings.');
+  }
+  if (!Array.isArray(config.corsOrigins)) throw new ConfigError('corsOrigins must be a list of origins, or ["*"].');
+  config.corsOrigins = parseOrigins(config.corsOrigins.join(','), 'corsOrigins');
+  if (config.authEnabled && config.apiKeys.length === 0) {
+    throw new ConfigError(
+      'Auth is enabled (LIX_AUTH_ENABLED=true) but no API keys are set. Set LIX_API_KEYS to one or more comma-separated keys ' +
+        '(e.g. LIX_API_KEYS=$(openssl rand -hex 32)), or set LIX_AUTH_ENABLED=false.',
+    );
+  }
+  return config;
+}

@@ -1,0 +1,75 @@
+import type { Engine, Op } from 'lix-cache-core';
+import { OPS } from 'lix-cache-core';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics for one server. The hot path only bumps plain numbers
+ * (commands by op) or observes one histogram; engine figures are read once
+ * per scrape, so serving requests never waits on metrics.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  /** Commands run, by op; plain numbers because a labelled prom-client inc hashes its labels. */
+  private readonly opCounts: Record<string, number> = Object.fromEntries(OPS.map((op) => [op, 0]));
+  private readonly operations = new Counter({ name: 'lix_operations_total', help: 'Cache commands run, by op', labelNames: ['op'], registers: [this.registry] });
+  private readonly errors = new Counter({ name: 'lix_errors_total', help: 'Requests and batch commands that failed, by error code', labelNames: ['code'], registers: [this.registry] });
+  private readonly latency = new Histogram({
+    name: 'lix_http_request_duration_seconds',
+    help: 'HTTP request latency, by route',
+    labelNames: ['route'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly hits = new Counter({ name: 'lix_cache_hits_total', help: 'Reads that found their key', registers: [this.registry] });
+  private readonly misses = new Counter({ name: 'lix_cache_misses_total', help: 'Reads that did not find their key', registers: [this.registry] });
+  private readonly evictions = new Counter({ name: 'lix_cache_evictions_total', help: 'Keys evicted by the item or memory limit', registers: [this.registry] });
+  private readonly expirations = new Counter({ name: 'lix_cache_expirations_total', help: 'Keys that expired', registers: [this.registry] });
+  private readonly keys = new Gauge({ name: 'lix_cache_keys', help: 'Live keys', registers: [this.registry] });
+  private readonly limit = new Gauge({ name: 'lix_cache_limit', help: 'Item limit', registers: [this.registry] });
+  private readonly memory = new Gauge({ name: 'lix_cache_memory_bytes', help: 'Bytes held by the store', registers: [this.registry] });
+  private readonly maxMemory = new Gauge({ name: 'lix_cache_max_memory_bytes', help: 'Memory budget in bytes (0: none)', registers: [this.registry] });
+  private readonly up = new Gauge({ name: 'lix_store_up', help: '1 when the store answers, 0 when it does not', registers: [this.registry] });
+
+  constructor(private readonly engine: Engine) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  countOp(op: Op): void {
+    this.opCounts[op]!++;
+  }
+
+  countError(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  observe(route: string, seconds: number): void {
+    this.latency.observe({ route }, seconds);
+  }
+
+  /** The Prometheus text exposition, engine figures read now. */
+  async render(): Promise<string> {
+    this.operations.reset();
+    for (const op of OPS) this.operations.inc({ op }, this.opCounts[op]);
+    try {
+      const stats = await this.engine.stats();
+      setTotal(this.hits, stats.hits);
+      setTotal(this.misses, stats.misses);
+      setTotal(this.evictions, stats.evictions);
+      setTotal(this.expirations, stats.expirations);
+      this.keys.set(stats.size);
+      this.limit.set(stats.limit);
+      this.memory.set(stats.memory);
+      this.maxMemory.set(stats.maxMemory);
+      this.up.set(1);
+    } catch {
+      this.up.set(0);
+    }
+    return this.registry.metrics();
+  }
+}
+
+/** prom-client counters only go up; engine totals are absolute, so reset and add. */
+function setTotal(counter: Counter, value: number): void {
+  counter.reset();
+  counter.inc(value);
+}

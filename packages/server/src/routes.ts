@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Command, Engine, ErrorResult, Limits, Result, ResultByOp } from 'lix-cache-core';
+import { describe, isErrorResult, LixError, lixError, parseCommand } from 'lix-cache-core';
+import { fromErrorResult, toErrorResult } from './http-errors';
+import type { ServerMetrics } from './metrics';
+
+/** application/json with its charset, for bodies the routes build as strings. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+// Constant bodies, serialized once.
+const SUCCESS = '{"success":true}';
+const NOT_FOUND = '{"error":"not found"}';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/**
+ * Every endpoint of the HTTP API. Routes are thin: turn the request into
+ * commands, validate them with core's `parseCommand`, run them on the engine
+ * in one `execute` call, encode the result. Single-op endpoints are sugar
+ * over the same path the batch endpoint uses.
+ */
+export function registerRoutes(app: FastifyInstance, engine: Engine, limits: Limits, metrics: ServerMetrics): void {
+  /** Validate and run one command; an engine's per-command error is thrown as its LixError. */
+  async function run<C extends Command['op']>(input: Record<string, unknown> & { op: C }): Promise<ResultByOp[C]> {
+    const command = parseCommand(input, limits);
+    metrics.countOp(command.op);
+    const result = (await engine.execute([command]))[0]!;
+    if (isErrorResult(result)) throw fromErrorResult(result);
+    return result as ResultByOp[C];
+  }
+
+  app.get('/health', { config: { public: true } }, async (_request, reply) => {
+    let health;
+    try {
+      health = await engine.health();
+    } catch (error) {
+      health = { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+    if (health.ok) return { status: 'healthy' };
+    const error = lixError('unavailable', health.message ?? 'the engine reports it is not healthy');
+    return reply.code(503).send({ status: 'unhealthy', error: error.message, code: error.code });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.render();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  app.get('/cache/get', async (request: FastifyRequest, reply: FastifyReply) => {
+    const query = request.query as Query;
+    const result = await run(query.touch === undefined ? { op: 'get', key: query.key } : { op: 'get', key: query.key, touch: numeric(query.touch) });
+    if (!result.found) return reply.code(404).type(JSON_TYPE).send(NOT_FOUND);
+    // Built by hand: one JSON.stringify of the value, no wrapper object.
+    return reply.type(JSON_TYPE).send(`{"value":${JSON.stringify(result.value)},"ttl":${result.ttl}}`);
+  });
+
+  app.get('/cache/exists', async (request) => {
+    const result = await run({ op: 'exists', key: (request.query as Query).key });
+    return { exists: result.exists };
+  });
+
+  app.post('/cache/set', async (request, reply) => {
+    const body = bodyObject(request.body);
+    const result = await run({ ...body, op: 'set' });
+    if (body.nx === true || body.xx === true) return { success: true, written: result.written };
+    return reply.type(JSON_TYPE).send(SUCCESS);
+  });
+
+  app.delete('/cache/delete', async (request, reply) => {
+    await run({ op: 'delete', key: (request.query as Query).key });
+    return reply.type(JSON_TYPE).send(SUCCESS);
+  });
+
+  for (const op of ['incr', 'decr'] as const) {
+    app.post(`/cache/${op}`, async (request) => {
+      const result = await run({ ...bodyObject(request.body), op });
+      return { value: result.value };
+    });
+  }
+
+  app.post('/cache/expire', async (request) => {
+    const result = await run({ ...bodyObject(request.body), op: 'expire' });
+    return { success: result.success };
+  });
+
+  app.post('/cache/merge', async (request) => {
+    const result = await run({ ...bodyObject(request.body), op: 'merge' });
+    return { success: result.success };
+  });
+
+  app.post('/cache/invalidate', async (request) => {
+    const result = await run({ ...bodyObject(request.body), op: 'invalidate' });
+    return { deleted: result.deleted };
+  });
+
+  app.post('/cache/clear', async () => {
+    const result = await run({ op: 'clear' });
+    return { success: true, cleared: result.cleared };
+  });
+
+  app.get('/cache/scan', async (request) => {
+    const query = request.query as Query;
+    const result = await run({
+      op: 'scan',
+      prefix: query.prefix,
+      tag: query.tag,
+      cursor: query.cursor,
+      limit: query.limit === undefined ? undefined : numeric(query.limit),
+      keysOnly: flag(query.keys_only, 'keys_only'),
+    });
+    return result.keys
+      ? { keys: result.keys, count: result.count, cursor: result.cursor }
+      : { items: result.items, count: result.count, cursor: result.cursor };
+  });
+
+  app.post('/cache/batch', async (request) => {
+    const operations = bodyObject(request.body).operations;
+    if (!Array.isArray(operations)) {
+      throw new LixError(
+        'invalid_body',
+        `"operations" must be an array of commands, e.g. {"operations":[{"op":"get","key":"user:1"}]}; got ${describe(operations)}.`,
+      );
+    }
+    if (operations.length > limits.maxBatch) throw lixError('batch_too_large', operations.length, limits.maxBatch);
+    const commands: Command[] = [];
+    let invalid: (ErrorResult | undefined)[] | undefined;
+    for (let i = 0; i < operations.length; i++) {
+      try {
+        const command = parseCommand(operations[i], limits);
+        metrics.countOp(command.op);
+        commands.push(command);
+      } catch (error) {
+        if (!(error instanceof LixError)) throw error;
+        metrics.countError(error.code);
+        (invalid ??= new Array(operations.length))[i] = toErrorResult(operations[i], error);
+      }
+    }
+    const ran = commands.length > 0 ? await engine.execute(commands) : [];
+    if (invalid === undefined) return { results: ran };
+    const results: Result[] = [];
+    for (let i = 0, next = 0; i < operations.length; i++) results.push(invalid[i] ?? ran[next++]!);
+    return { results };
+  });
+
+  app.get('/cache/stats', async () => {
+    const stats = await engine.stats();
+    return {
+      size: stats.size,
+      limit: stats.limit,
+      memory: stats.memory,
+      maxMemory: stats.maxMemory,
+      engine: stats.engine,
+      stats: { hits: stats.hits, misses: stats.misses, evictions: stats.evictions, expirations: stats.expirations, operations: stats.operations },
+    };
+  });
+}
+
+/** The body as an object; a missing body reads as `{}` so the command's own validation names the missing field. */
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new LixError('invalid_body', `The request body must be a JSON object such as {"key":"user:1","value":{"name":"Ada"}}; got ${describe(body)}.`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A query parameter as a number when it is one; otherwise unchanged, so validation reports what was sent. */
+function numeric(value: string | string[]): unknown {
+  if (typeof value !== 'string' || value.trim() === '') return value;
+  const number = Number(value);
+  return Number.isNaN(number) ? value : number;
+}
+
+function flag(value: string | string[] | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1' || value === '') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new LixError('invalid_scan', `"${name}" must be true or false; got ${describe(value)}.`);
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig, ServerOptions } from './config';
+import { resolveConfig } from './config';
+import { buildApp } from './app';
+import { openEngine } from './engine';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  config: ServerConfig;
+  /** Where it listens, e.g. `http://localhost:4000`. */
+  url: string;
+  /** Stop accepting, finish requests in flight, close the engine. */
+  close(): Promise<void>;
+}
+
+/** Open the configured engine, build the app and listen: what `lix-cache-server` does, for programmatic use. */
+export async function serve(options: ServerConfig | ServerOptions = {}): Promise<RunningServer> {
+  const config = resolveConfig(options);
+  const engine = await openEngine(config);
+  const app = await buildApp(engine, config);
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`Port ${config.port} on ${config.host} is already in use. Stop the other process, or pick another port with --port or PORT.`);
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${displayHost(config.host)}:${port}`;
+  app.log.info({ url, store: config.store, limit: config.limit, maxMemory: config.maxMemory, auth: config.authEnabled, corsOrigins: config.corsOrigins }, 'Lix Cache started');
+  return { app, config, url, close: () => app.close() };
+}
+
+/** A host to put in a URL people can open: wildcard addresses become localhost, IPv6 gets brackets. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
