@@ -1,0 +1,120 @@
+import { DEFAULT_LIMITS } from 'lix-cache-core';
+import { LixCacheError } from './errors';
+
+/** Where warnings go. */
+export interface LixLogger {
+  warn(message: string): void;
+}
+
+/** Options of `new LixCache(config)`. Every one is optional. */
+export interface LixCacheConfig {
+  /**
+   * Where the cache lives, chosen by scheme:
+   * - `http://host:port`, `https://…`: a Lix Cache server;
+   * - `memory://[name][?dataDir=/path]`: an in-process MemoryEngine, shared by every client
+   *   in this process that uses the same URL (tests and single-process apps need no server);
+   * - `redis://`, `rediss://`, `redis-cluster://`: straight to Valkey/Redis.
+   *
+   * Default: the `LIX_CACHE_URL` environment variable, else `http://localhost:4000`.
+   */
+  url?: string;
+  /** API key sent as `Authorization: Bearer <key>`. Default: `LIX_CACHE_API_KEY`. */
+  apiKey?: string;
+  /** Milliseconds to wait for each request before failing with `LixTimeoutError`. Default 5000. */
+  timeout?: number;
+  /** Retries after a failure where repeating is safe (see README). Default 3. */
+  maxRetries?: number;
+  /** Milliseconds before the first retry; doubles on each further retry. Default 100. */
+  retryDelay?: number;
+  /**
+   * Automatic batching: every command issued in one tick goes out as one request, and
+   * identical gets in it share one command. `false` sends each command on its own.
+   * `{ maxBatchSize }` caps the commands per request (default 1000, the server's default
+   * `LIX_MAX_BATCH`); bigger batches are split. Default `true`.
+   */
+  batching?: boolean | { maxBatchSize?: number };
+  /** Receives warnings (e.g. "remote server without an API key"). Default `console`. */
+  logger?: LixLogger;
+}
+
+export interface ResolvedConfig {
+  url: URL;
+  apiKey: string | undefined;
+  timeout: number;
+  maxRetries: number;
+  retryDelay: number;
+  batching: boolean;
+  maxBatchSize: number;
+  logger: LixLogger;
+}
+
+export const DEFAULT_URL = 'http://localhost:4000';
+
+const SCHEMES = ['http:', 'https:', 'memory:', 'redis:', 'rediss:', 'redis-cluster:'];
+
+function env(name: string): string | undefined {
+  // globalThis.process: browsers have no process object.
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return value === '' ? undefined : value;
+}
+
+function invalid(message: string): LixCacheError {
+  return new LixCacheError('invalid_config', message);
+}
+
+function number(value: unknown, name: string, fallback: number, { integer = false, min = 0 } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw invalid(`LixCache option "${name}" must be a ${integer ? 'whole ' : ''}number ≥ ${min}; got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Check the user's config once and fill in the defaults. */
+export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw invalid(`new LixCache(config) takes an options object such as { url: 'http://localhost:4000' }; got ${String(config)}.`);
+  }
+  const rawUrl = config.url ?? env('LIX_CACHE_URL') ?? DEFAULT_URL;
+  if (typeof rawUrl !== 'string') throw invalid(`LixCache option "url" must be a string; got ${typeof rawUrl}.`);
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw invalid(`"${rawUrl}" is not a URL. Use e.g. http://localhost:4000, memory://, or redis://localhost:6379.`);
+  }
+  if (!SCHEMES.includes(url.protocol)) {
+    throw invalid(`Unsupported URL scheme "${url.protocol}" in "${rawUrl}". Use http://, https://, memory://, redis://, rediss:// or redis-cluster://.`);
+  }
+  const apiKey = config.apiKey ?? env('LIX_CACHE_API_KEY');
+  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey === '')) {
+    throw invalid('LixCache option "apiKey" must be a non-empty string (or leave it out).');
+  }
+  let batching = true;
+  let maxBatchSize = DEFAULT_LIMITS.maxBatch;
+  if (typeof config.batching === 'boolean') batching = config.batching;
+  else if (typeof config.batching === 'object' && config.batching !== null) {
+    maxBatchSize = number(config.batching.maxBatchSize, 'batching.maxBatchSize', maxBatchSize, { integer: true, min: 1 });
+  } else if (config.batching !== undefined) {
+    throw invalid(`LixCache option "batching" must be true, false or { maxBatchSize }; got ${String(config.batching)}.`);
+  }
+  const logger = config.logger ?? console;
+  if (typeof logger?.warn !== 'function') throw invalid('LixCache option "logger" must have a warn(message) method.');
+  return {
+    url,
+    apiKey,
+    timeout: number(config.timeout, 'timeout', 5000, { min: 1 }),
+    maxRetries: number(config.maxRetries, 'maxRetries', 3, { integer: true }),
+    retryDelay: number(config.retryDelay, 'retryDelay', 100),
+    batching,
+    maxBatchSize,
+    logger,
+  };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1|\[::ffff:127(\.\d{1,3}){3}\])$/i;
+
+/** Whether a URL's host is this machine. */
+export function isLocalHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname) || hostname.endsWith('.localhost');
+}

@@ -1,0 +1,20 @@
+export { LixCache } from './lix-cache';
+export { Collection, type BatchSetItem } from './collection';
+export { Value } from './value';
+export type { LixCacheConfig, LixLogger } from './config';
+export {
+  LixCacheError,
+  LixConnectionError,
+  LixTimeoutError,
+  LixAuthError,
+  LixTypeError,
+  LixValidationError,
+  LixServerError,
+  LixNotFoundError,
+  type LixIssue,
+} from './errors';
+export type { Schema, InferSchema, SafeParseSchema } from './schema';
+export type * from './options';
+export type { CacheStats, CacheHealth } from './transports/transport';
+export type { Command, Result, ErrorResult, Json, JsonObject, ResultByOp } from 'lix-cache-core';
+export { isErrorResult } from 'lix-cache-core';

@@ -1,0 +1,362 @@
+import {
+  isErrorResult,
+  parseCommand,
+  type Command,
+  type ErrorResult,
+  type GetResult,
+  type Result,
+  type ScanResult,
+  type SuccessResult,
+} from 'lix-cache-core';
+import { Batcher } from './batcher';
+import { Collection } from './collection';
+import { isLocalHost, resolveConfig, type LixCacheConfig, type ResolvedConfig } from './config';
+import { errorFromResult, fromCoreError, LixCacheError, LixValidationError } from './errors';
+import type {
+  Entry,
+  GetOptions,
+  IncrOptions,
+  MergeOptions,
+  RememberAllOptions,
+  RememberAllResult,
+  RememberOptions,
+  ScanItem,
+  ScanKeysPage,
+  ScanOptions,
+  ScanPage,
+  SetOptions,
+} from './options';
+import { Inflight } from './remember';
+import { checkSchema, type InferSchema, type Schema } from './schema';
+import { openTransport } from './transports/open';
+import type { CacheHealth, CacheStats, Transport } from './transports/transport';
+import { Value } from './value';
+
+/** Page size `scan` uses when it fetches every match for you. */
+const FULL_SCAN_PAGE = 1000;
+
+type KeysOnly = { keysOnly: true };
+
+/**
+ * The Lix Cache client. One instance per app: it batches the commands issued in
+ * one tick into one request and keeps its connections alive.
+ *
+ * ```ts
+ * const cache = new LixCache();                       // LIX_CACHE_URL or http://localhost:4000
+ * await cache.set('user:1', { name: 'Alice' }, { ttl: 60 });
+ * const user = await cache.get<User>('user:1');       // User | null
+ * ```
+ */
+export class LixCache {
+  private readonly config: ResolvedConfig;
+  private readonly transport: Transport;
+  private readonly batcher: Batcher<unknown>;
+  private readonly inflight = new Inflight();
+  private closed = false;
+
+  constructor(config?: LixCacheConfig) {
+    this.config = resolveConfig(config);
+    const { url, apiKey, logger } = this.config;
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !apiKey && !isLocalHost(url.hostname)) {
+      logger.warn(
+        `lix-cache-sdk: talking to ${url.origin} without an API key. Anyone who can reach that server can read and change the cache: ` +
+          `enable auth on the server (LIX_AUTH_ENABLED=true, LIX_API_KEYS) and pass "apiKey" (or set LIX_CACHE_API_KEY).`,
+      );
+    }
+    this.transport = openTransport(this.config);
+    this.batcher = new Batcher(this.transport, this.config.maxBatchSize);
+  }
+
+  /** The URL this client talks to. */
+  get url(): string {
+    return this.config.url.href;
+  }
+
+  // ---- commands -----------------------------------------------------------
+
+  /** Validate a command here, so bad input fails with a clear error and no round trip. */
+  private parse(input: unknown): Command {
+    if (this.closed) throw new LixCacheError('closed', 'This LixCache was closed. Create a new LixCache to keep using the cache.');
+    try {
+      return parseCommand(input, this.transport.limits);
+    } catch (error) {
+      throw fromCoreError(error);
+    }
+  }
+
+  /** Run one command through the batcher; its error result becomes a typed throw. */
+  private async run<R extends SuccessResult>(input: Record<string, unknown>): Promise<R> {
+    const command = this.parse(input);
+    const result = await (this.config.batching ? this.batcher.enqueue(command) : this.batcher.sendNow(command));
+    if (isErrorResult(result)) throw errorFromResult(result);
+    return result as R;
+  }
+
+  /** The value at `key`, or null when it is missing or expired. `touch` resets its TTL as it reads. */
+  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | null> {
+    const result = await this.run<GetResult>({ op: 'get', key, touch: options?.touch });
+    return result.value as T | null;
+  }
+
+  /** The value at `key` with its remaining TTL, or null when the key is missing. */
+  async getEntry<T = unknown>(key: string, options?: GetOptions): Promise<Entry<T> | null> {
+    const result = await this.run<GetResult>({ op: 'get', key, touch: options?.touch });
+    // `found` tells a stored null from a missing key; servers before it only send value.
+    const found = result.found ?? result.value !== null;
+    return found ? { value: result.value as T, ttl: result.ttl ?? null } : null;
+  }
+
+  /** Store `value` at `key`. Resolves true when written (false only when `nx`/`xx` kept it from being written). */
+  async set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
+    const result = await this.run<Extract<Result, { op: 'set'; success: true }>>({
+      op: 'set',
+      key,
+      value,
+      ttl: options?.ttl,
+      nx: options?.nx,
+      xx: options?.xx,
+      tags: options?.tags,
+    });
+    return result.written ?? true;
+  }
+
+  /**
+   * Shallow-merge `patch` into the object stored at `key`, atomically. Resolves false
+   * (and writes nothing) when the key is absent, so a deleted key is never revived.
+   * Throws LixTypeError (`not_object`) when the stored value is not an object.
+   */
+  async merge<T extends object = Record<string, unknown>>(key: string, patch: Partial<T>, options?: MergeOptions): Promise<boolean> {
+    const result = await this.run<Extract<Result, { op: 'merge' }>>({ op: 'merge', key, value: patch, ttl: options?.ttl });
+    return result.success;
+  }
+
+  /** Delete `key`. Resolves whether it existed. */
+  async delete(key: string): Promise<boolean> {
+    const result = await this.run<Extract<Result, { op: 'delete' }>>({ op: 'delete', key });
+    return result.deleted ?? true;
+  }
+
+  /** Whether `key` holds a live value. */
+  async exists(key: string): Promise<boolean> {
+    const result = await this.run<Extract<Result, { op: 'exists' }>>({ op: 'exists', key });
+    return result.exists;
+  }
+
+  /**
+   * Add `amount` (default 1) to the number at `key`, atomically; an absent key starts at 0.
+   * Throws LixTypeError (`non_numeric`) when the value is not a number. Never retried
+   * once the request may have reached the server, so it never counts twice.
+   */
+  async incr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
+    const result = await this.run<Extract<Result, { op: 'incr' | 'decr' }>>({ op: 'incr', key, amount, ttl: options?.ttl });
+    return result.value;
+  }
+
+  /** Subtract `amount` (default 1); may go negative. See `incr`. */
+  async decr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
+    const result = await this.run<Extract<Result, { op: 'incr' | 'decr' }>>({ op: 'decr', key, amount, ttl: options?.ttl });
+    return result.value;
+  }
+
+  /** Reset the TTL of `key` to `ttl` seconds (0 removes it). Resolves false when the key is absent. */
+  async expire(key: string, ttl: number): Promise<boolean> {
+    const result = await this.run<Extract<Result, { op: 'expire' }>>({ op: 'expire', key, ttl });
+    return result.success;
+  }
+
+  /** Delete every key tagged `tag`. Resolves how many were deleted. */
+  async invalidate(tag: string): Promise<number> {
+    const result = await this.run<Extract<Result, { op: 'invalidate' }>>({ op: 'invalidate', tag });
+    return result.deleted;
+  }
+
+  /** Delete everything. Resolves how many keys were deleted. */
+  async clear(): Promise<number> {
+    const result = await this.run<Extract<Result, { op: 'clear' }>>({ op: 'clear' });
+    return result.cleared;
+  }
+
+  // ---- scan ---------------------------------------------------------------
+
+  /**
+   * List keys by prefix and/or tag: `scan('user:')`, `scan('user:', { keysOnly: true })`,
+   * `scan({ prefix: 'session:', tag, limit, cursor })`. Without `limit`/`cursor` every match
+   * comes back at once; with them, one page and the `cursor` of the next.
+   */
+  scan(prefix: string | undefined, options: ScanOptions & KeysOnly): Promise<ScanKeysPage>;
+  scan(options: ScanOptions & KeysOnly): Promise<ScanKeysPage>;
+  scan<T = unknown>(prefix?: string, options?: ScanOptions & { keysOnly?: false }): Promise<ScanPage<T>>;
+  scan<T = unknown>(options: ScanOptions & { keysOnly?: false }): Promise<ScanPage<T>>;
+  scan<T = unknown>(prefixOrOptions?: string | ScanOptions, options?: ScanOptions): Promise<ScanPage<T> | ScanKeysPage>;
+  async scan<T = unknown>(prefixOrOptions?: string | ScanOptions, options?: ScanOptions): Promise<ScanPage<T> | ScanKeysPage> {
+    const opts = scanOptions(prefixOrOptions, options);
+    if (opts.limit !== undefined || (opts.cursor !== undefined && opts.cursor !== null)) {
+      return pageOf<T>(await this.scanPage(opts));
+    }
+    const items: ScanItem<T>[] = [];
+    const keys: string[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const page = await this.scanPage({ ...opts, limit: FULL_SCAN_PAGE, cursor });
+      if (page.keys) for (const key of page.keys) keys.push(key);
+      if (page.items) for (const item of page.items) items.push(item as ScanItem<T>);
+      cursor = page.cursor;
+    } while (cursor);
+    return opts.keysOnly ? { keys, count: keys.length, cursor: null } : { items, count: items.length, cursor: null };
+  }
+
+  /** Every match, page by page (`limit` sets the page size): `for await (const { key, value } of cache.scanAll({ prefix }))`. */
+  scanAll(prefix: string | undefined, options: ScanOptions & KeysOnly): AsyncIterableIterator<string>;
+  scanAll(options: ScanOptions & KeysOnly): AsyncIterableIterator<string>;
+  scanAll<T = unknown>(prefix?: string, options?: ScanOptions & { keysOnly?: false }): AsyncIterableIterator<ScanItem<T>>;
+  scanAll<T = unknown>(options: ScanOptions & { keysOnly?: false }): AsyncIterableIterator<ScanItem<T>>;
+  async *scanAll<T = unknown>(prefixOrOptions?: string | ScanOptions, options?: ScanOptions): AsyncIterableIterator<ScanItem<T> | string> {
+    const opts = scanOptions(prefixOrOptions, options);
+    let cursor = opts.cursor;
+    do {
+      const page = await this.scanPage({ ...opts, limit: opts.limit ?? FULL_SCAN_PAGE, cursor });
+      if (page.keys) yield* page.keys;
+      if (page.items) yield* page.items as ScanItem<T>[];
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  private scanPage(opts: ScanOptions): Promise<ScanResult> {
+    return this.run<ScanResult>({ op: 'scan', ...opts });
+  }
+
+  // ---- batch, stats, health -------------------------------------------------
+
+  /**
+   * Run raw commands in order, in one request (split at `maxBatchSize`). Each command
+   * gets its own result; an invalid or failed command gets an ErrorResult in its place
+   * and the others still run. Only transport failures (server down, auth) throw.
+   */
+  async batch(commands: readonly Command[]): Promise<Result[]> {
+    if (!Array.isArray(commands)) {
+      throw new LixValidationError('invalid_body', 'batch() takes an array of commands such as [{ op: "get", key: "user:1" }].', [
+        { message: 'not an array' },
+      ]);
+    }
+    if (this.closed) this.parse(undefined);
+    return Promise.all(
+      commands.map((input) => {
+        try {
+          return this.batcher.enqueue(parseCommand(input, this.transport.limits));
+        } catch (error) {
+          return Promise.resolve(errorResult(input, fromCoreError(error)));
+        }
+      }),
+    );
+  }
+
+  /** Size, limit, memory and hit/miss/eviction/expiration/operation counters. */
+  stats(): Promise<CacheStats> {
+    return this.transport.stats();
+  }
+
+  /** Whether the cache answers. Never throws: a failure is `{ ok: false, message }`. */
+  health(): Promise<CacheHealth> {
+    return this.transport.health();
+  }
+
+  // ---- cache-aside ----------------------------------------------------------
+
+  /**
+   * The value at `key`; when missing, run `fn`, store its result (with `ttl`, `tags`) and
+   * return it. Concurrent calls for one key share one run of `fn`. `undefined` is not stored.
+   */
+  remember<T>(key: string, fn: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
+    return this.rememberWith(key, fn, options);
+  }
+
+  /** @internal remember with optional schema checks, shared by Collection and Value. */
+  rememberWith<T>(
+    key: string,
+    fn: () => T | Promise<T>,
+    options: RememberOptions | undefined,
+    check?: (value: unknown, direction: 'write' | 'read') => Promise<T>,
+  ): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(new LixValidationError('invalid_value', `remember("${key}", fn): fn must be a function that computes the value.`, [{ message: 'fn is not a function' }]));
+    return this.inflight.share(key, async () => {
+      const entry = await this.getEntry<T>(key);
+      if (entry) return check ? check(entry.value, 'read') : entry.value;
+      let value = await fn();
+      if (value === undefined) return value;
+      if (check) value = await check(value, 'write');
+      await this.set(key, value, { ttl: options?.ttl, tags: options?.tags });
+      return value;
+    });
+  }
+
+  /** @internal One computation per key at a time, for Collection.rememberAll. */
+  rememberShare<T>(key: string, start: () => Promise<T>): Promise<T> {
+    return this.inflight.share(key, start);
+  }
+
+  /**
+   * Cache a list item by item: `fn` fetches the list, each item is stored at
+   * `prefix + getKey(item)` with `ttl`. With `listTTL`, later calls read the items from the cache
+   * until the list expires. Resolves `{ items, getBy(id) }`.
+   */
+  rememberAll<T>(prefix: string, fn: () => T[] | Promise<T[]>, options: RememberAllOptions<T>): Promise<RememberAllResult<T>> {
+    return this.collection<T>(prefix).rememberAll(fn, options);
+  }
+
+  // ---- typed views ----------------------------------------------------------
+
+  /**
+   * Keys under `prefix`, typed, and validated on write and read when a schema is given
+   * (Zod, Valibot, ArkType or any Standard Schema). The type comes from the schema when
+   * there is one: `cache.collection('user:', UserSchema)`; else `cache.collection<User>('user:')`.
+   */
+  collection<S extends Schema<any>>(prefix: string, schema: S): Collection<InferSchema<S>>;
+  collection<T = unknown>(prefix: string, schema?: Schema<T>): Collection<T>;
+  collection<T>(prefix: string, schema?: Schema<T>): Collection<T> {
+    if (typeof prefix !== 'string') throw new LixValidationError('invalid_key', `collection(prefix) takes a string prefix such as "user:"; got ${typeof prefix}.`, [{ message: 'prefix is not a string' }]);
+    checkSchema(schema, `collection("${prefix}")`);
+    return new Collection<T>(this, prefix, schema);
+  }
+
+  /** One key, typed, validated on write and read when a schema is given. */
+  value<S extends Schema<any>>(key: string, schema: S): Value<InferSchema<S>>;
+  value<T = unknown>(key: string, schema?: Schema<T>): Value<T>;
+  value<T>(key: string, schema?: Schema<T>): Value<T> {
+    checkSchema(schema, `value("${key}")`);
+    return new Value<T>(this, key, schema);
+  }
+
+  /** Release connections (and, for `memory://`, this client's hold on the shared engine). Later calls fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.transport.close();
+  }
+}
+
+function scanOptions(prefixOrOptions: string | ScanOptions | undefined, options: ScanOptions | undefined): ScanOptions {
+  if (typeof prefixOrOptions === 'string') return { ...options, prefix: prefixOrOptions };
+  if (prefixOrOptions === undefined || prefixOrOptions === null) return { ...options };
+  if (typeof prefixOrOptions === 'object') return prefixOrOptions;
+  throw new LixValidationError('invalid_scan', `scan() takes a prefix string or an options object such as { prefix: "user:" }; got ${typeof prefixOrOptions}.`, [
+    { message: 'invalid scan arguments' },
+  ]);
+}
+
+function pageOf<T>(page: ScanResult): ScanPage<T> | ScanKeysPage {
+  if (page.keys) return { keys: page.keys, count: page.count, cursor: page.cursor ?? null };
+  return { items: (page.items ?? []) as ScanItem<T>[], count: page.count, cursor: page.cursor ?? null };
+}
+
+function errorResult(input: unknown, error: unknown): ErrorResult {
+  const command = (typeof input === 'object' && input !== null ? input : {}) as { op?: unknown; key?: unknown };
+  const result: ErrorResult = {
+    op: typeof command.op === 'string' ? command.op : String(command.op),
+    error: {
+      code: error instanceof LixCacheError ? error.code : 'invalid_command',
+      message: error instanceof Error ? error.message : String(error),
+    },
+  };
+  if (typeof command.key === 'string') result.key = command.key;
+  return result;
+}

@@ -1,0 +1,193 @@
+import { DEFAULT_LIMITS, type Command, type Limits, type Result } from 'lix-cache-core';
+import type { ResolvedConfig } from '../config';
+import {
+  errorFromCode,
+  LixAuthError,
+  LixConnectionError,
+  LixNotFoundError,
+  LixServerError,
+  LixTimeoutError,
+  LixValidationError,
+  type LixCacheError,
+} from '../errors';
+import { AttemptFailure, withRetries, type RetryPolicy } from '../retry';
+import type { CacheHealth, CacheStats, Transport } from './transport';
+
+/**
+ * Size limits are the server's to enforce (they are configurable there), so the
+ * client checks only shapes and types before sending.
+ */
+const REMOTE_LIMITS: Limits = {
+  ...DEFAULT_LIMITS,
+  maxKeyBytes: Number.MAX_SAFE_INTEGER,
+  maxValueBytes: Number.MAX_SAFE_INTEGER,
+  maxBatch: Number.MAX_SAFE_INTEGER,
+  maxTags: Number.MAX_SAFE_INTEGER,
+  maxTtl: Number.MAX_SAFE_INTEGER,
+  maxScanLimit: Number.MAX_SAFE_INTEGER,
+};
+
+/** Failures where the request certainly never reached the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function causeCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | undefined)?.cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code ?? (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The server over HTTP: every batch is one `POST /cache/batch`. Uses the global
+ * `fetch`, so it runs in Node 20+ (whose fetch keeps connections alive in a pool
+ * per origin) and in browsers alike.
+ */
+export class HttpTransport implements Transport<string> {
+  readonly limits = REMOTE_LIMITS;
+  private readonly origin: string;
+  private readonly headers: Record<string, string>;
+  private readonly policy: RetryPolicy;
+
+  constructor(private readonly config: ResolvedConfig) {
+    this.origin = config.url.href.replace(/\/+$/, '');
+    this.headers = { 'content-type': 'application/json' };
+    if (config.apiKey) this.headers.authorization = `Bearer ${config.apiKey}`;
+    this.policy = config;
+  }
+
+  prepare(command: Command): string {
+    const value = (command as { value?: unknown }).value;
+    if (typeof value === 'function' || typeof value === 'symbol') throw unserializable((command as { key: string }).key, `a ${typeof value}`);
+    try {
+      return JSON.stringify(command);
+    } catch (error) {
+      throw unserializable((command as { key: string }).key, (error as Error).message);
+    }
+  }
+
+  execute(prepared: readonly string[], retrySafe: boolean): Promise<Result[]> {
+    const body = `{"operations":[${prepared.join(',')}]}`;
+    return withRetries(async () => {
+      const answer = (await this.request('POST', '/cache/batch', body)) as { results?: Result[] };
+      if (!Array.isArray(answer?.results)) throw new AttemptFailure(notLix(this.origin, 'a batch answer without "results"'), true, false);
+      return answer.results;
+    }, this.policy, retrySafe);
+  }
+
+  async stats(): Promise<CacheStats> {
+    const body = (await withRetries(() => this.request('GET', '/cache/stats'), this.policy, true)) as Record<string, unknown> & {
+      stats?: Record<string, number>;
+    };
+    const counters = body.stats ?? {};
+    const num = (value: unknown) => (typeof value === 'number' ? value : 0);
+    return {
+      engine: typeof body.engine === 'string' ? body.engine : 'server',
+      size: num(body.size),
+      limit: num(body.limit),
+      memory: num(body.memory),
+      maxMemory: num(body.maxMemory),
+      hits: num(counters.hits),
+      misses: num(counters.misses),
+      evictions: num(counters.evictions),
+      expirations: num(counters.expirations),
+      operations: num(counters.operations),
+    };
+  }
+
+  async health(): Promise<CacheHealth> {
+    try {
+      const body = (await this.request('GET', '/health')) as { status?: string; message?: string };
+      return body?.status === 'healthy' ? { ok: true } : { ok: false, message: body?.message ?? `status ${String(body?.status)}` };
+    } catch (failure) {
+      return { ok: false, message: failure instanceof AttemptFailure ? failure.error.message : String(failure) };
+    }
+  }
+
+  async close(): Promise<void> {
+    // fetch's connection pool closes idle sockets by itself and never keeps the process alive.
+  }
+
+  /** One HTTP request; failures come out as AttemptFailure for the retry policy. */
+  private async request(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(this.origin + path, { method, headers: this.headers, body, signal: AbortSignal.timeout(this.config.timeout) });
+    } catch (error) {
+      throw this.networkFailure(error, false);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw this.networkFailure(error, true);
+    }
+    if (response.ok) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new AttemptFailure(notLix(this.origin, `a body that is not JSON: ${text.slice(0, 80)}`), true, false);
+      }
+    }
+    throw this.statusFailure(response.status, text, path);
+  }
+
+  private networkFailure(error: unknown, answered: boolean): AttemptFailure {
+    if ((error as { name?: string })?.name === 'TimeoutError') {
+      return new AttemptFailure(
+        new LixTimeoutError(`No answer from the Lix Cache server at ${this.origin} within ${this.config.timeout} ms. Check that it is up and reachable, or raise the "timeout" option.`, { cause: error }),
+        true,
+        true,
+      );
+    }
+    const code = causeCode(error);
+    const reason = code ?? (error as Error)?.message ?? String(error);
+    return new AttemptFailure(
+      new LixConnectionError(
+        `Could not reach the Lix Cache server at ${this.origin} (${reason}). Start it (npx lix-cache-server) or point the "url" option / LIX_CACHE_URL at a running server.`,
+        { cause: error },
+      ),
+      answered || code === undefined || !NOT_SENT.has(code),
+      true,
+    );
+  }
+
+  private statusFailure(status: number, text: string, path: string): AttemptFailure {
+    let body: { error?: unknown; message?: unknown; code?: unknown } = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: a proxy's error page, say; described below by status
+    }
+    const message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : text.slice(0, 200);
+    const code = typeof body.code === 'string' ? body.code : undefined;
+    if (status === 401) {
+      const what = this.config.apiKey
+        ? 'The Lix Cache server rejected the API key.'
+        : 'The Lix Cache server requires an API key.';
+      return new AttemptFailure(
+        new LixAuthError(`${what} Pass "apiKey" (or set LIX_CACHE_API_KEY) to one of the keys in the server's LIX_API_KEYS.`),
+        true,
+        false,
+      );
+    }
+    if (status === 404 && code === undefined) {
+      return new AttemptFailure(
+        new LixNotFoundError('not_found', `${this.origin}${path} answered 404: this URL is not a Lix Cache server (or one too old for this client). Check the "url" option.`),
+        true,
+        false,
+      );
+    }
+    if (status >= 500) {
+      return new AttemptFailure(new LixServerError(code ?? 'server_error', `The Lix Cache server failed (HTTP ${status}): ${message}`, status), true, true);
+    }
+    return new AttemptFailure(errorFromCode(code ?? 'bad_request', message || `HTTP ${status}`, status), true, false);
+  }
+}
+
+function unserializable(key: string, detail: string): LixValidationError {
+  const message = `The value for "${key}" cannot be stored as JSON (${detail}). Store plain data: objects, arrays, strings, numbers, booleans, null.`;
+  return new LixValidationError('invalid_value', message, [{ message }]);
+}
+
+function notLix(origin: string, what: string): LixCacheError {
+  return new LixServerError('invalid_response', `${origin} sent ${what}. Check that the "url" option points at a Lix Cache server.`);
+}

@@ -1,0 +1,30 @@
+import type { Command, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
+
+/** Counters of the cache: size, limit, memory, hits, misses, evictions, expirations, operations. */
+export type CacheStats = EngineStats;
+
+/** Whether the cache answers; `message` says why not. */
+export type CacheHealth = EngineHealth;
+
+/**
+ * Carries commands to an engine: over HTTP to a server, or in-process. The
+ * batcher hands it whole batches; per-command failures come back as error
+ * results, transport failures as thrown LixCacheErrors.
+ */
+export interface Transport<P = unknown> {
+  /** Limits used to validate commands before they leave the client. */
+  readonly limits: Limits;
+  /**
+   * Freeze a validated command as it is issued (HTTP: its JSON), so a caller that
+   * mutates a value after `set()` returns does not change what is stored.
+   */
+  prepare(command: Command): P;
+  /**
+   * Run prepared commands in order, one result each. `retrySafe` says whether
+   * repeating the whole batch is harmless (no incr/decr, no conditional set).
+   */
+  execute(prepared: readonly P[], retrySafe: boolean): Promise<Result[]>;
+  stats(): Promise<CacheStats>;
+  health(): Promise<CacheHealth>;
+  close(): Promise<void>;
+}
