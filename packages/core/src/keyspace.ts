@@ -1,0 +1,217 @@
+import { ExpiryWheel } from './expiry-wheel';
+import type { MutationJournal } from './mutation-journal';
+import { SortedKeySet } from './sorted-key-set';
+import { TagIndex, sameTags } from './tag-index';
+
+/** Estimated bytes each key costs beyond its key and value text: Map slot, entry object, sorted-index slot, string headers. */
+const ENTRY_OVERHEAD = 120;
+/** Estimated bytes per tag on a key: the tag text is counted, plus its slot in the tag's sorted set. */
+const TAG_OVERHEAD = 40;
+/** `slot` of an entry that never expires. */
+const NO_SLOT = -1;
+
+/** One stored key. A class, so every entry has one shape (monomorphic property access on the hot path). */
+export class Entry {
+  constructor(
+    /** JSON text, or a number kept as such so incr/decr skip parsing. */
+    public value: string | number,
+    /** Epoch ms; 0: never. */
+    public expiresAt: number,
+    /** Expiry wheel slot, or NO_SLOT. */
+    public slot: number,
+    public tags: readonly string[] | undefined,
+    public bytes: number,
+  ) {}
+}
+
+export interface KeyspaceOptions {
+  limit: number;
+  maxMemory: number;
+  resolutionMs: number;
+  now: number;
+}
+
+function entryBytes(key: string, value: string | number, tags: readonly string[] | undefined): number {
+  let bytes = ENTRY_OVERHEAD + key.length + (typeof value === 'number' ? 8 : value.length);
+  if (tags !== undefined) for (const tag of tags) bytes += tag.length + TAG_OVERHEAD;
+  return bytes;
+}
+
+/**
+ * The data structures behind MemoryEngine: values in a Map kept in
+ * least-recently-used order (an entry is re-inserted when used), a sorted
+ * key index for prefix scans, a tag index, an expiry wheel, and the memory
+ * estimate. Every change goes to `journal` when one is attached; expiry is
+ * not a change (records carry absolute times).
+ */
+export class Keyspace {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sorted = new SortedKeySet();
+  readonly tags = new TagIndex();
+  private readonly wheel: ExpiryWheel;
+  private readonly limit: number;
+  private readonly maxMemory: number;
+  memory = 0;
+  evictions = 0;
+  expirations = 0;
+  journal: MutationJournal | undefined;
+
+  constructor(options: KeyspaceOptions) {
+    this.limit = options.limit;
+    this.maxMemory = options.maxMemory;
+    this.wheel = new ExpiryWheel(options.resolutionMs, options.now);
+  }
+
+  /** Keys held, including expired ones the sweep has not reached yet (at most one sweep interval's worth). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Index sizes, for tests and diagnostics. */
+  get indexSizes(): { keys: number; sorted: number; tags: number; expiryBuckets: number } {
+    return { keys: this.entries.size, sorted: this.sorted.size, tags: this.tags.size, expiryBuckets: this.wheel.bucketCount };
+  }
+
+  /** The live entry for `key`, marked most recently used; an expired one is reclaimed on the spot. */
+  get(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+      this.expire(key, entry);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** The live entry for `key`, without changing its recency. */
+  peek(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+      this.expire(key, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** The live entry for `key`, changing nothing (not even reclaiming an expired one): safe while walking an index. */
+  live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && (entry.expiresAt === 0 || entry.expiresAt > now) ? entry : undefined;
+  }
+
+  /** Store `value` under `key` as its whole state (replacing expiry and tags), most recently used; then evict past the limits. */
+  put(key: string, value: string | number, expiresAt: number, tags: readonly string[] | undefined): void {
+    const bytes = entryBytes(key, value, tags);
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.entries.set(key, new Entry(value, expiresAt, expiresAt === 0 ? NO_SLOT : this.wheel.add(key, expiresAt), tags, bytes));
+      this.sorted.add(key);
+      if (tags !== undefined) this.tags.add(key, tags);
+      this.memory += bytes;
+    } else {
+      if (entry.expiresAt !== expiresAt) this.refile(key, entry, expiresAt);
+      if (!sameTags(entry.tags, tags)) {
+        if (entry.tags !== undefined) this.tags.remove(key, entry.tags);
+        if (tags !== undefined) this.tags.add(key, tags);
+        entry.tags = tags;
+      }
+      entry.value = value;
+      this.memory += bytes - entry.bytes;
+      entry.bytes = bytes;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    this.journal?.put(key, value, expiresAt, tags);
+    if (this.entries.size > this.limit || (this.maxMemory > 0 && this.memory > this.maxMemory)) this.evict(key);
+  }
+
+  /** Give a live entry a new expiry time (0: never). */
+  setExpiry(key: string, entry: Entry, expiresAt: number): void {
+    if (entry.expiresAt !== expiresAt) this.refile(key, entry, expiresAt);
+    this.journal?.expire(key, expiresAt);
+  }
+
+  delete(key: string, entry: Entry): void {
+    this.remove(key, entry);
+    this.journal?.delete(key);
+  }
+
+  /** Remove every key; returns how many were live. */
+  clear(now: number): number {
+    let live = 0;
+    for (const entry of this.entries.values()) if (entry.expiresAt === 0 || entry.expiresAt > now) live++;
+    this.entries.clear();
+    this.sorted.clear();
+    this.tags.clear();
+    this.wheel.clear();
+    this.memory = 0;
+    this.journal?.clear();
+    return live;
+  }
+
+  /** Reclaim keys whose expiry slot has passed, at most `budget` of them. */
+  sweep(now: number, budget: number): number {
+    return this.wheel.sweep(now, budget, (key) => {
+      const entry = this.entries.get(key)!;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) this.expire(key, entry);
+      else this.refile(key, entry, entry.expiresAt);
+    });
+  }
+
+  /** Sorted keys from `start` upward: all keys, or those carrying `tag`. */
+  keysFrom(start: string, tag: string | undefined): IterableIterator<string> | undefined {
+    if (tag === undefined) return this.sorted.from(start);
+    return this.tags.keys(tag)?.from(start);
+  }
+
+  /** Keys carrying `tag`, copied (safe to delete while walking). */
+  keysWithTag(tag: string): string[] {
+    return this.tags.keys(tag)?.toArray() ?? [];
+  }
+
+  /** Live entries in key order from `start` (inclusive), for snapshots taken a chunk at a time. */
+  *entriesFrom(start: string, now: number): Generator<[string, Entry]> {
+    for (const key of this.sorted.from(start)) {
+      const entry = this.entries.get(key)!;
+      if (entry.expiresAt === 0 || entry.expiresAt > now) yield [key, entry];
+    }
+  }
+
+  private refile(key: string, entry: Entry, expiresAt: number): void {
+    if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
+    entry.slot = expiresAt === 0 ? NO_SLOT : this.wheel.add(key, expiresAt);
+    entry.expiresAt = expiresAt;
+  }
+
+  private expire(key: string, entry: Entry): void {
+    this.remove(key, entry);
+    this.expirations++;
+  }
+
+  private remove(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.sorted.delete(key);
+    if (entry.tags !== undefined) this.tags.remove(key, entry.tags);
+    if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
+    this.memory -= entry.bytes;
+  }
+
+  /** Drop least recently used keys until within both limits; never `keep`, the key just written. */
+  private evict(keep: string): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.limit && (this.maxMemory === 0 || this.memory <= this.maxMemory)) return;
+      if (key === keep) return;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+        this.expire(key, entry);
+        continue;
+      }
+      this.remove(key, entry);
+      this.evictions++;
+      this.journal?.delete(key);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import type {
+  Command,
+  ErrorResult,
+  GetCommand,
+  IncrCommand,
+  Json,
+  JsonObject,
+  MergeCommand,
+  Result,
+  ScanCommand,
+  ScanItem,
+  ScanResult,
+  SetCommand,
+} from './commands';
+import type { Engine, EngineHealth, EngineStats } from './engine';
+import { LixError, lixError } from './errors';
+import { Keyspace } from './keyspace';
+import type { Limits } from './limits';
+import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
+import { decodeCursor, encodeCursor } from './scan-cursor';
+import { encodeValue } from './validate';
+
+export interface MemoryEngineOptions {
+  /**
+   * Most keys held. Writing past it evicts the least recently used keys
+   * (counted in `stats().evictions`). Default 500000 (the server's LIX_CACHE_LIMIT).
+   */
+  limit?: number;
+  /**
+   * Memory budget in bytes, estimated per key as key length + JSON text
+   * length + a fixed per-entry overhead. Writing past it evicts the least
+   * recently used keys. 0 (default): no budget, only `limit` applies.
+   */
+  maxMemory?: number;
+  /** Overrides of the size limits (value size is checked on every write). Default: DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
+  /**
+   * How often, in ms, the active sweep reclaims expired keys (also the
+   * expiry wheel's bucket width). An expired key is never returned either
+   * way; this bounds how long its memory stays held. Default 100.
+   */
+  sweepIntervalMs?: number;
+}
+
+/** Most keys one sweep reclaims, so a mass expiry never stalls the event loop; the rest go next sweep. */
+const SWEEP_BUDGET = 20_000;
+
+function positiveInteger(value: unknown, name: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new TypeError(`MemoryEngine option "${name}" must be a whole number ${allowZero ? '≥ 0' : '≥ 1'}; got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Seconds of TTL → absolute expiry in epoch ms (0: never). */
+function expiryOf(ttl: number | undefined, now: number): number {
+  return ttl === undefined || ttl === 0 ? 0 : now + ttl * 1000;
+}
+
+/** Remaining seconds at millisecond precision, rounded up so a live key never reports 0. */
+function remaining(expiresAt: number, now: number): number | null {
+  return expiresAt === 0 ? null : Math.ceil(expiresAt - now) / 1000;
+}
+
+function decode(value: string | number): Json {
+  return typeof value === 'number' ? value : (JSON.parse(value) as Json);
+}
+
+function errorResult(command: Command, error: unknown): ErrorResult {
+  const lix = error instanceof LixError ? error : lixError('internal', error instanceof Error ? error.message : String(error));
+  const detail = { code: lix.code, message: lix.message };
+  return 'key' in command ? { op: command.op, key: command.key, error: detail } : { op: command.op, error: detail };
+}
+
+/**
+ * The embedded engine: a least-recently-used map of JSON texts with TTLs,
+ * tags and sorted prefix scans, all in this process. Values are stored as
+ * JSON text, which makes them immutable (a caller changing a returned object
+ * never changes the cache) and their memory measurable.
+ */
+export class MemoryEngine implements Engine {
+  private readonly keyspace: Keyspace;
+  private readonly limits: Limits;
+  private readonly limit: number;
+  private readonly maxMemory: number;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+  private hits = 0;
+  private misses = 0;
+  private operations = 0;
+  private closed = false;
+
+  constructor(options: MemoryEngineOptions = {}) {
+    this.limit = positiveInteger(options.limit, 'limit', 500_000);
+    this.maxMemory = positiveInteger(options.maxMemory, 'maxMemory', 0, true);
+    const sweepIntervalMs = positiveInteger(options.sweepIntervalMs, 'sweepIntervalMs', 100);
+    this.limits = resolveLimits(options.limits);
+    this.keyspace = new Keyspace({ limit: this.limit, maxMemory: this.maxMemory, resolutionMs: sweepIntervalMs, now: Date.now() });
+    this.sweepTimer = setInterval(() => this.keyspace.sweep(Date.now(), SWEEP_BUDGET), sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  async execute(commands: readonly Command[]): Promise<Result[]> {
+    if (this.closed) throw lixError('unavailable', 'this MemoryEngine was closed; create a new one');
+    const now = Date.now();
+    const results = new Array<Result>(commands.length);
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!;
+      try {
+        results[i] = this.run(command, now);
+      } catch (error) {
+        results[i] = errorResult(command, error);
+      }
+    }
+    this.operations += commands.length;
+    return results;
+  }
+
+  async stats(): Promise<EngineStats> {
+    return {
+      engine: 'memory',
+      size: this.keyspace.size,
+      limit: this.limit,
+      memory: this.keyspace.memory,
+      maxMemory: this.maxMemory,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.keyspace.evictions,
+      expirations: this.keyspace.expirations,
+      operations: this.operations,
+    };
+  }
+
+  async health(): Promise<EngineHealth> {
+    return this.closed ? { ok: false, message: 'the engine is closed' } : { ok: true };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+  }
+
+  /** Sizes of the internal indexes (keys, sorted index, tags, expiry buckets): for tests and diagnostics. */
+  indexSizes(): { keys: number; sorted: number; tags: number; expiryBuckets: number } {
+    return this.keyspace.indexSizes;
+  }
+
+  private run(command: Command, now: number): Result {
+    const keyspace = this.keyspace;
+    switch (command.op) {
+      case 'get':
+        return this.get(command, now);
+      case 'set':
+        return this.set(command, now);
+      case 'merge':
+        return this.merge(command, now);
+      case 'delete': {
+        const entry = keyspace.peek(command.key, now);
+        if (entry !== undefined) keyspace.delete(command.key, entry);
+        return { op: 'delete', key: command.key, success: true, deleted: entry !== undefined };
+      }
+      case 'exists':
+        return { op: 'exists', key: command.key, exists: keyspace.peek(command.key, now) !== undefined };
+      case 'incr':
+      case 'decr':
+        return this.incr(command, now);
+      case 'expire': {
+        const entry = keyspace.peek(command.key, now);
+        if (entry !== undefined) keyspace.setExpiry(command.key, entry, expiryOf(command.ttl, now));
+        return { op: 'expire', key: command.key, success: entry !== undefined };
+      }
+      case 'scan':
+        return this.scan(command, now);
+      case 'invalidate': {
+        let deleted = 0;
+        for (const key of keyspace.keysWithTag(command.tag)) {
+          const entry = keyspace.peek(key, now);
+          if (entry === undefined) continue;
+          keyspace.delete(key, entry);
+          deleted++;
+        }
+        return { op: 'invalidate', tag: command.tag, deleted };
+      }
+      case 'clear':
+        return { op: 'clear', success: true, cleared: keyspace.clear(now) };
+    }
+  }
+
+  private get(command: GetCommand, now: number): Result {
+    const entry = this.keyspace.get(command.key, now);
+    if (entry === undefined) {
+      this.misses++;
+      return { op: 'get', key: command.key, value: null, ttl: null, found: false };
+    }
+    this.hits++;
+    if (command.touch !== undefined) this.keyspace.setExpiry(command.key, entry, expiryOf(command.touch, now));
+    return { op: 'get', key: command.key, value: decode(entry.value), ttl: remaining(entry.expiresAt, now), found: true };
+  }
+
+  private set(command: SetCommand, now: number): Result {
+    const { key, value } = command;
+    if (command.nx === true || command.xx === true) {
+      const present = this.keyspace.peek(key, now) !== undefined;
+      if (present === (command.nx === true)) return { op: 'set', key, success: true, written: false };
+    }
+    // Finite numbers stay numbers (incr reads them without parsing); everything else is stored as its JSON text.
+    const stored = typeof value === 'number' && Number.isFinite(value) ? value : encodeValue(value, this.limits);
+    this.keyspace.put(key, stored, expiryOf(command.ttl, now), command.tags);
+    return { op: 'set', key, success: true, written: true };
+  }
+
+  private merge(command: MergeCommand, now: number): Result {
+    const { key } = command;
+    const entry = this.keyspace.peek(key, now);
+    if (entry === undefined) return { op: 'merge', key, success: false };
+    const current = decode(entry.value);
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) throw lixError('not_object', key);
+    const merged: JsonObject = { ...current, ...command.value };
+    const expiresAt = command.ttl === undefined ? entry.expiresAt : expiryOf(command.ttl, now);
+    this.keyspace.put(key, encodeValue(merged, this.limits), expiresAt, entry.tags);
+    return { op: 'merge', key, success: true };
+  }
+
+  private incr(command: IncrCommand, now: number): Result {
+    const { key, op } = command;
+    const entry = this.keyspace.peek(key, now);
+    if (entry !== undefined && typeof entry.value !== 'number') throw lixError('non_numeric', key);
+    const amount = command.amount ?? 1;
+    const value = ((entry?.value as number | undefined) ?? 0) + (op === 'incr' ? amount : -amount);
+    if (!Number.isFinite(value)) throw lixError('invalid_amount', `${amount}, which would take "${key}" out of the range of finite numbers`);
+    if (entry === undefined) this.keyspace.put(key, value, expiryOf(command.ttl, now), undefined);
+    else this.keyspace.put(key, value, entry.expiresAt, entry.tags);
+    return { op, key, value };
+  }
+
+  private scan(command: ScanCommand, now: number): ScanResult {
+    const prefix = command.prefix ?? '';
+    const after = command.cursor ? decodeCursor(command.cursor) : undefined;
+    const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
+    const keysOnly = command.keysOnly === true;
+    const keys: string[] = [];
+    const items: ScanItem[] = [];
+    let last: string | undefined;
+    let more = false;
+    const start = after !== undefined && after > prefix ? after : prefix;
+    const candidates = this.keyspace.keysFrom(start, command.tag);
+    if (candidates !== undefined) {
+      for (const key of candidates) {
+        if (!key.startsWith(prefix)) break;
+        if (key === after) continue;
+        const entry = this.keyspace.live(key, now);
+        if (entry === undefined) continue;
+        if (keys.length + items.length === limit) {
+          more = true;
+          break;
+        }
+        if (keysOnly) keys.push(key);
+        else items.push({ key, value: decode(entry.value), ttl: remaining(entry.expiresAt, now) });
+        last = key;
+      }
+    }
+    const cursor = more ? encodeCursor(last!) : null;
+    return keysOnly ? { op: 'scan', keys, count: keys.length, cursor } : { op: 'scan', items, count: items.length, cursor };
+  }
+}
