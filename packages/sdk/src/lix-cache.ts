@@ -52,6 +52,7 @@ export class LixCache {
   private readonly transport: Transport;
   private readonly batcher: Batcher<unknown>;
   private readonly inflight = new Inflight();
+  private readonly batching: boolean;
   private closed = false;
 
   constructor(config?: LixCacheConfig) {
@@ -65,6 +66,7 @@ export class LixCache {
     }
     this.transport = openTransport(this.config);
     this.batcher = new Batcher(this.transport, this.config.maxBatchSize);
+    this.batching = this.config.batching && !this.transport.immediate;
   }
 
   /** The URL this client talks to. */
@@ -87,7 +89,7 @@ export class LixCache {
   /** Run one command through the batcher; its error result becomes a typed throw. */
   private async run<R extends SuccessResult>(input: Record<string, unknown>): Promise<R> {
     const command = this.parse(input);
-    const result = await (this.config.batching ? this.batcher.enqueue(command) : this.batcher.sendNow(command));
+    const result = await (this.batching ? this.batcher.enqueue(command) : this.batcher.sendNow(command));
     if (isErrorResult(result)) throw errorFromResult(result);
     return result as R;
   }
@@ -242,7 +244,8 @@ export class LixCache {
     return Promise.all(
       commands.map((input) => {
         try {
-          return this.batcher.enqueue(parseCommand(input, this.transport.limits));
+          const command = parseCommand(input, this.transport.limits);
+          return this.transport.immediate ? this.batcher.sendNow(command) : this.batcher.enqueue(command);
         } catch (error) {
           return Promise.resolve(errorResult(input, fromCoreError(error)));
         }

@@ -42,6 +42,7 @@ function causeCode(error: unknown): string | undefined {
  * per origin) and in browsers alike.
  */
 export class HttpTransport implements Transport<string> {
+  readonly immediate = false;
   readonly limits = REMOTE_LIMITS;
   private readonly origin: string;
   private readonly headers: Record<string, string>;

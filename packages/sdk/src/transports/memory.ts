@@ -38,6 +38,8 @@ function engineOptions(url: URL): MemoryEngineOptions {
  * closed when the last client using it closes.
  */
 export class MemoryTransport implements Transport<Command> {
+  // MemoryEngine runs a command (and encodes its value) synchronously inside execute().
+  readonly immediate = true;
   readonly limits: Limits;
   private readonly id: string;
   private readonly shared: Shared;

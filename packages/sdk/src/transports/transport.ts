@@ -12,6 +12,11 @@ export type CacheHealth = EngineHealth;
  * results, transport failures as thrown LixCacheErrors.
  */
 export interface Transport<P = unknown> {
+  /**
+   * In-process transports run each command at once (nothing to save by batching,
+   * and the value is encoded at the call); remote ones batch per tick.
+   */
+  readonly immediate: boolean;
   /** Limits used to validate commands before they leave the client. */
   readonly limits: Limits;
   /**

@@ -1,0 +1,84 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A small HTTP proxy in front of a real Lix Cache server that counts the
+ * requests and batch commands that pass through it, and can misbehave on
+ * purpose: `hang` never answers, `dropResponses` forwards a request to the
+ * server but cuts the connection instead of returning the answer.
+ */
+export interface CountingProxy {
+  url: string;
+  /** Requests received, by path (query stripped). */
+  requests: Map<string, number>;
+  /** Commands per POST /cache/batch, in arrival order. */
+  batches: number[];
+  /** Total requests to any path. */
+  total(): number;
+  reset(): void;
+  /** Never answer requests while true. */
+  hang: boolean;
+  /** Cut the connection after the server answered, for this many more requests. */
+  dropResponses: number;
+  close(): Promise<void>;
+}
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const hung = new Set<ServerResponse>();
+  const proxy: CountingProxy = {
+    url: '',
+    requests: new Map(),
+    batches: [],
+    total: () => [...proxy.requests.values()].reduce((a, b) => a + b, 0),
+    reset() {
+      proxy.requests.clear();
+      proxy.batches.length = 0;
+    },
+    hang: false,
+    dropResponses: 0,
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of hung) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = (req.url ?? '/').split('?')[0]!;
+    proxy.requests.set(path, (proxy.requests.get(path) ?? 0) + 1);
+    if (path === '/cache/batch' && req.method === 'POST') {
+      proxy.batches.push((JSON.parse(body.toString('utf8')) as { operations: unknown[] }).operations.length);
+    }
+    if (proxy.hang) {
+      hung.add(res);
+      return;
+    }
+    const drop = proxy.dropResponses > 0;
+    if (drop) proxy.dropResponses--;
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        const parts: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => parts.push(chunk));
+        answer.on('end', () => {
+          if (drop) {
+            res.socket?.destroy();
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          res.end(Buffer.concat(parts));
+        });
+      },
+    );
+    forward.on('error', () => res.socket?.destroy());
+    forward.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
