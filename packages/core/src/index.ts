@@ -5,3 +5,4 @@ export * from './validate';
 export * from './engine';
 export * from './memory-engine';
 export type { MutationJournal } from './mutation-journal';
+export * from './redis-engine';
