@@ -1,0 +1,51 @@
+import type { SessionData } from './options';
+import type { Session, SessionInput, SessionStore } from './session-store';
+
+/**
+ * Register your store to type `req.session` everywhere (declaration merging):
+ *
+ * ```ts
+ * declare module 'lix-cache-session' {
+ *   interface Register { store: typeof sessions }
+ * }
+ * ```
+ * Without it, `req.session` holds `SessionData` (any JSON fields).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Register {}
+
+/** The session data type of the registered store. */
+export type RegisteredSessionData = Register extends { store: SessionStore<infer D> } ? D : SessionData;
+
+/** Options of `req.login(user, options)`. */
+export interface LoginOptions {
+  /** Also issue a remember-me token (a long-lived, rotating cookie). Needs the middleware's `rememberMe` option. */
+  rememberMe?: boolean;
+  /** The device, for the session list. Default: a random id and a name from the User-Agent. */
+  device?: { id?: string; name?: string };
+}
+
+declare global {
+  // Declaration merging is how Express types what middleware adds to a request.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The signed-in user's session (from `lixSession()`), or undefined. Change its fields
+       * freely: only the changed ones are written back, when the response ends.
+       */
+      session?: Session<RegisteredSessionData>;
+      /** The session id (the cookie value). Never log or send it elsewhere. */
+      sessionId?: string;
+      /**
+       * Sign `user` in: ends the current session, if any, and creates one under a NEW id
+       * (no session fixation), sets the cookie, and `req.session`.
+       */
+      login(user: SessionInput<RegisteredSessionData> & { userId: string }, options?: LoginOptions): Promise<Session<RegisteredSessionData>>;
+      /** End this session (and its remember-me token) and clear the cookies. */
+      logout(): Promise<void>;
+      /** End every session and remember-me token of the signed-in user, this one too. Resolves how many sessions ended. */
+      logoutAll(): Promise<number>;
+    }
+  }
+}
