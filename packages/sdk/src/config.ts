@@ -13,7 +13,9 @@ export interface LixCacheConfig {
    * - `http://host:port`, `https://…`: a Lix Cache server;
    * - `memory://[name][?dataDir=/path]`: an in-process MemoryEngine, shared by every client
    *   in this process that uses the same URL (tests and single-process apps need no server);
-   * - `redis://`, `rediss://`, `redis-cluster://`: straight to Valkey/Redis.
+   * - `redis://[user:pass@]host:port[/db][?keyPrefix=lix:]`, `rediss://…`,
+   *   `redis-cluster://host1:port1,host2:port2`, `rediss-cluster://…`: straight to Valkey/Redis
+   *   (RedisEngine; clients in this process with the same URL share one connection).
    *
    * Default: the `LIX_CACHE_URL` environment variable, else `http://localhost:4000`.
    */
@@ -38,7 +40,10 @@ export interface LixCacheConfig {
 }
 
 export interface ResolvedConfig {
-  url: URL;
+  /** The URL as given. */
+  url: string;
+  /** Its scheme without the colon: http, https, memory, redis, rediss, redis-cluster, rediss-cluster. */
+  scheme: string;
   apiKey: string | undefined;
   timeout: number;
   maxRetries: number;
@@ -50,7 +55,7 @@ export interface ResolvedConfig {
 
 export const DEFAULT_URL = 'http://localhost:4000';
 
-const SCHEMES = ['http:', 'https:', 'memory:', 'redis:', 'rediss:', 'redis-cluster:'];
+const SCHEMES = ['http', 'https', 'memory', 'redis', 'rediss', 'redis-cluster', 'rediss-cluster'];
 
 function env(name: string): string | undefined {
   // globalThis.process: browsers have no process object.
@@ -77,14 +82,20 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
   }
   const rawUrl = config.url ?? env('LIX_CACHE_URL') ?? DEFAULT_URL;
   if (typeof rawUrl !== 'string') throw invalid(`LixCache option "url" must be a string; got ${typeof rawUrl}.`);
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rawUrl)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
     throw invalid(`"${rawUrl}" is not a URL. Use e.g. http://localhost:4000, memory://, or redis://localhost:6379.`);
   }
-  if (!SCHEMES.includes(url.protocol)) {
-    throw invalid(`Unsupported URL scheme "${url.protocol}" in "${rawUrl}". Use http://, https://, memory://, redis://, rediss:// or redis-cluster://.`);
+  if (!SCHEMES.includes(scheme)) {
+    throw invalid(`Unsupported URL scheme "${scheme}://" in "${rawUrl}". Use ${SCHEMES.map((s) => `${s}://`).join(', ')}.`);
+  }
+  // Redis URLs (cluster ones list several hosts) are parsed by RedisEngine; the rest must be WHATWG URLs.
+  if (!scheme.startsWith('redis')) {
+    try {
+      new URL(rawUrl);
+    } catch {
+      throw invalid(`"${rawUrl}" is not a valid URL. Use e.g. http://localhost:4000 or memory://name.`);
+    }
   }
   const apiKey = config.apiKey ?? env('LIX_CACHE_API_KEY');
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey === '')) {
@@ -101,7 +112,8 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
   const logger = config.logger ?? console;
   if (typeof logger?.warn !== 'function') throw invalid('LixCache option "logger" must have a warn(message) method.');
   return {
-    url,
+    url: rawUrl,
+    scheme,
     apiKey,
     timeout: number(config.timeout, 'timeout', 5000, { min: 1 }),
     maxRetries: number(config.maxRetries, 'maxRetries', 3, { integer: true }),

@@ -57,10 +57,10 @@ export class LixCache {
 
   constructor(config?: LixCacheConfig) {
     this.config = resolveConfig(config);
-    const { url, apiKey, logger } = this.config;
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && !apiKey && !isLocalHost(url.hostname)) {
+    const { url, scheme, apiKey, logger } = this.config;
+    if ((scheme === 'http' || scheme === 'https') && !apiKey && !isLocalHost(new URL(url).hostname)) {
       logger.warn(
-        `lix-cache-sdk: talking to ${url.origin} without an API key. Anyone who can reach that server can read and change the cache: ` +
+        `lix-cache-sdk: talking to ${new URL(url).origin} without an API key. Anyone who can reach that server can read and change the cache: ` +
           `enable auth on the server (LIX_AUTH_ENABLED=true, LIX_API_KEYS) and pass "apiKey" (or set LIX_CACHE_API_KEY).`,
       );
     }
@@ -71,7 +71,7 @@ export class LixCache {
 
   /** The URL this client talks to. */
   get url(): string {
-    return this.config.url.href;
+    return this.config.url;
   }
 
   // ---- commands -----------------------------------------------------------

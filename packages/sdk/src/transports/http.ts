@@ -49,7 +49,7 @@ export class HttpTransport implements Transport<string> {
   private readonly policy: RetryPolicy;
 
   constructor(private readonly config: ResolvedConfig) {
-    this.origin = config.url.href.replace(/\/+$/, '');
+    this.origin = new URL(config.url).href.replace(/\/+$/, '');
     this.headers = { 'content-type': 'application/json' };
     if (config.apiKey) this.headers.authorization = `Bearer ${config.apiKey}`;
     this.policy = config;

@@ -1,91 +1,35 @@
-import { MemoryEngine, resolveLimits, type Command, type Limits, type MemoryEngineOptions, type Result } from 'lix-cache-core';
+import { MemoryEngine, resolveLimits, type MemoryEngineOptions } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
-import { fromCoreError, LixCacheError } from '../errors';
-import type { CacheHealth, CacheStats, Transport } from './transport';
-
-interface Shared {
-  engine: MemoryEngine;
-  limits: Limits;
-  users: number;
-}
-
-/** One engine per URL in this process, so clients created separately with the same URL share their data. */
-const engines = new Map<string, Shared>();
+import { LixCacheError } from '../errors';
+import { EngineTransport } from './engine';
+import type { Transport } from './transport';
 
 const NUMBER_PARAMS = ['limit', 'maxMemory', 'sweepIntervalMs'] as const;
 
 function engineOptions(url: URL): MemoryEngineOptions {
-  const options: Record<string, unknown> = {};
+  const options: Record<string, number> = {};
   for (const [name, raw] of url.searchParams) {
-    if ((NUMBER_PARAMS as readonly string[]).includes(name)) {
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) {
-        throw new LixCacheError('invalid_config', `memory:// parameter "${name}" must be a whole number; got "${raw}".`);
-      }
-      options[name] = value;
-    } else if (name === 'dataDir') {
-      options.dataDir = raw;
-    } else {
-      throw new LixCacheError('invalid_config', `Unknown memory:// parameter "${name}". Known: ${[...NUMBER_PARAMS, 'dataDir'].join(', ')}.`);
+    if (!(NUMBER_PARAMS as readonly string[]).includes(name)) {
+      const hint = name === 'dataDir' ? ' (persistence is not available in this version of lix-cache-core yet)' : '';
+      throw new LixCacheError('invalid_config', `Unknown memory:// parameter "${name}"${hint}. Known: ${NUMBER_PARAMS.join(', ')}.`);
     }
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) {
+      throw new LixCacheError('invalid_config', `memory:// parameter "${name}" must be a whole number; got "${raw}".`);
+    }
+    options[name] = value;
   }
-  return options as MemoryEngineOptions;
+  return options;
 }
 
 /**
- * `memory://[name][?limit=&maxMemory=&dataDir=]`: the MemoryEngine in this process, no server.
- * The same URL (name and parameters) in one process means the same engine; it is
- * closed when the last client using it closes.
+ * `memory://[name][?limit=&maxMemory=&sweepIntervalMs=]`: a MemoryEngine in this
+ * process, no server. The same URL in one process is the same engine.
  */
-export class MemoryTransport implements Transport<Command> {
-  // MemoryEngine runs a command (and encodes its value) synchronously inside execute().
-  readonly immediate = true;
-  readonly limits: Limits;
-  private readonly id: string;
-  private readonly shared: Shared;
-  private released = false;
-
-  constructor(config: ResolvedConfig) {
-    this.id = config.url.href;
-    let shared = engines.get(this.id);
-    if (!shared) {
-      const options = engineOptions(config.url);
-      try {
-        shared = { engine: new MemoryEngine(options), limits: resolveLimits(options.limits), users: 0 };
-      } catch (error) {
-        throw new LixCacheError('invalid_config', `Cannot open ${this.id}: ${(error as Error).message}`, { cause: error });
-      }
-      engines.set(this.id, shared);
-    }
-    shared.users++;
-    this.shared = shared;
-    this.limits = shared.limits;
-  }
-
-  prepare(command: Command): Command {
-    return command;
-  }
-
-  execute(commands: readonly Command[]): Promise<Result[]> {
-    return this.shared.engine.execute(commands).catch((error: unknown) => {
-      throw fromCoreError(error);
-    });
-  }
-
-  stats(): Promise<CacheStats> {
-    return this.shared.engine.stats();
-  }
-
-  health(): Promise<CacheHealth> {
-    return this.shared.engine.health();
-  }
-
-  async close(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    if (--this.shared.users === 0) {
-      engines.delete(this.id);
-      await this.shared.engine.close();
-    }
-  }
+export function openMemory(config: ResolvedConfig): Transport {
+  const url = new URL(config.url);
+  return new EngineTransport(config.url, () => {
+    const options = engineOptions(url);
+    return { engine: new MemoryEngine(options), limits: resolveLimits(options.limits) };
+  }) as Transport;
 }

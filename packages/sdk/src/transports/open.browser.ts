@@ -5,9 +5,9 @@ import type { Transport } from './transport';
 
 /** The browser build swaps this in for open.ts: only http(s) works there, and no Node module is bundled. */
 export function openTransport(config: ResolvedConfig): Transport {
-  if (config.url.protocol === 'http:' || config.url.protocol === 'https:') return new HttpTransport(config) as Transport;
+  if (config.scheme === 'http' || config.scheme === 'https') return new HttpTransport(config) as Transport;
   throw new LixCacheError(
     'unsupported_url',
-    `${config.url.protocol}// runs only in Node. In a browser, use the http(s):// URL of a Lix Cache server.`,
+    `${config.scheme}:// runs only in Node. In a browser, use the http(s):// URL of a Lix Cache server.`,
   );
 }

@@ -1,17 +1,17 @@
 import type { ResolvedConfig } from '../config';
 import { HttpTransport } from './http';
-import { MemoryTransport } from './memory';
+import { openMemory } from './memory';
 import { openRedis } from './redis';
 import type { Transport } from './transport';
 
 /** The transport for a URL's scheme (checked by resolveConfig). */
 export function openTransport(config: ResolvedConfig): Transport {
-  switch (config.url.protocol) {
-    case 'http:':
-    case 'https:':
+  switch (config.scheme) {
+    case 'http':
+    case 'https':
       return new HttpTransport(config) as Transport;
-    case 'memory:':
-      return new MemoryTransport(config) as Transport;
+    case 'memory':
+      return openMemory(config);
     default:
       return openRedis(config);
   }

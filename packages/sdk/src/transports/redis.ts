@@ -1,12 +1,28 @@
+import { LixError, RedisEngine, resolveLimits } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
-import { LixCacheError } from '../errors';
+import { fromCoreError, LixCacheError, LixConnectionError } from '../errors';
+import { EngineTransport, redact } from './engine';
 import type { Transport } from './transport';
 
-/** `redis://`, `rediss://`, `redis-cluster://`: RedisEngine straight to Valkey/Redis. */
+/**
+ * `redis://`, `rediss://`, `redis-cluster://`, `rediss-cluster://`: RedisEngine
+ * straight to Valkey/Redis, no Lix server. `?keyPrefix=app:` sets the prefix of
+ * the Redis keys it writes (default `lix:`).
+ */
 export function openRedis(config: ResolvedConfig): Transport {
-  throw new LixCacheError(
-    'unsupported_url',
-    `${config.url.protocol}// is not available yet in this version of lix-cache-sdk (it needs RedisEngine from lix-cache-core). ` +
-      'Run a Lix Cache server in front of Redis (npx lix-cache-server --store redis://…) and use its http:// URL.',
-  );
+  const [url, query = ''] = config.url.split('?', 2) as [string, string?];
+  let keyPrefix: string | undefined;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name !== 'keyPrefix') throw new LixCacheError('invalid_config', `Unknown ${config.scheme}:// parameter "${name}". Known: keyPrefix.`);
+    keyPrefix = value;
+  }
+  return new EngineTransport(
+    config.url,
+    () => ({ engine: new RedisEngine({ url, keyPrefix, commandTimeoutMs: config.timeout }), limits: resolveLimits() }),
+    // Redis unreachable is, for this client, a connection failure.
+    (error) =>
+      error instanceof LixError && error.code === 'unavailable'
+        ? new LixConnectionError(`${error.message} (Redis at ${redact(url)})`, { cause: error })
+        : fromCoreError(error),
+  ) as Transport;
 }
