@@ -95,7 +95,7 @@ function stateOf(req: Request, method: string): RequestState {
 function attach(state: RequestState, id: string, session: Session<object>): void {
   state.id = id;
   state.changes = new SessionChanges(session);
-  state.req.session = state.changes.proxy as Request['session'];
+  state.req.session = state.changes.proxy as unknown as Request['session'];
   state.req.sessionId = id;
   wrapEnd(state);
 }
@@ -278,7 +278,7 @@ export function lixSession<D extends object = SessionData, N extends string = st
       endWrapped: false,
     };
     (req as WithState)[STATE] = state;
-    req.login = login as Request['login'];
+    req.login = login as unknown as Request['login'];
     req.logout = logout;
     req.logoutAll = logoutAll;
 

@@ -1,0 +1,164 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { csrfProtection, lixSession, sessionErrorHandler, SessionStore, type TrustProxy } from 'lix-cache-session';
+import { z } from 'zod';
+import { loadUser, validateCredentials, type User } from './users';
+
+/** The session's data, checked on every write and read. */
+export const SessionSchema = z.object({
+  userId: z.string(),
+  username: z.string(),
+  email: z.email(),
+  roles: z.array(z.string()),
+  createdAt: z.number(),
+  lastAccess: z.number(),
+  theme: z.enum(['light', 'dark']).optional(),
+  cart: z.array(z.string()).optional(),
+});
+
+export type AppSessionStore = SessionStore<z.output<typeof SessionSchema>>;
+
+// Types req.session as this app's sessions.
+declare module 'lix-cache-session' {
+  interface Register {
+    store: AppSessionStore;
+  }
+}
+
+export interface AppOptions {
+  sessions: AppSessionStore;
+  /** Secure cookies (HTTPS only). Off for plain-HTTP development and tests. */
+  secureCookies: boolean;
+  /** Express's `trust proxy` for the client IP (see README). */
+  trustProxy?: TrustProxy;
+  /** Demo knob: ms the preference and cart routes wait before changing the session, to show parallel writes both persist. */
+  writeDelayMs?: number;
+}
+
+function sessionDataOf(user: User) {
+  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
+}
+
+function requireSession(req: Request, res: Response, next: NextFunction): void {
+  if (!req.session) return void res.status(401).json({ error: 'Not authenticated' });
+  next();
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The seed's Express app, on lix-cache-session. */
+export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 0 }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+  app.use(express.json());
+  app.use(
+    lixSession({
+      store: sessions,
+      cookie: { secure: secureCookies, sameSite: 'lax' },
+      rememberMe: {
+        loadUser: (userId) => {
+          const user = loadUser(userId);
+          return user ? sessionDataOf(user) : null;
+        },
+      },
+    }),
+  );
+  // Unsafe methods with a session need its CSRF token; login (no session yet) passes.
+  app.use(csrfProtection());
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.post('/api/login', async (req, res) => {
+    const { username, password, rememberMe, deviceName } = (req.body ?? {}) as Record<string, unknown>;
+    const user = await validateCredentials(username, password);
+    if (!user) return void res.status(401).json({ error: 'Invalid credentials' });
+    // A new session id at every login: no session fixation.
+    const session = await req.login(sessionDataOf(user), {
+      rememberMe: rememberMe === true,
+      device: typeof deviceName === 'string' ? { name: deviceName.slice(0, 100) } : undefined,
+    });
+    res.json({ message: 'Login successful', csrfToken: session.csrfToken });
+  });
+
+  app.post('/api/logout', async (req, res) => {
+    await req.logout();
+    res.json({ message: 'Logout successful' });
+  });
+
+  app.get('/api/profile', requireSession, (req, res) => {
+    const session = req.session!;
+    res.json({ userId: session.userId, username: session.username, email: session.email, roles: session.roles });
+  });
+
+  /** The token a client sends back as x-csrf-token (also returned by login). */
+  app.get('/api/csrf-token', requireSession, (req, res) => {
+    res.json({ csrfToken: req.session!.csrfToken });
+  });
+
+  app.get('/api/preferences', requireSession, (req, res) => {
+    res.json({ theme: req.session!.theme ?? 'light', cart: req.session!.cart ?? [] });
+  });
+
+  app.put('/api/preferences/theme', requireSession, async (req, res) => {
+    const theme = (req.body as { theme?: unknown } | undefined)?.theme;
+    if (theme !== 'light' && theme !== 'dark') return void res.status(400).json({ error: 'theme must be "light" or "dark"' });
+    if (writeDelayMs) await delay(writeDelayMs);
+    req.session!.theme = theme;
+    res.json({ theme });
+  });
+
+  app.post('/api/cart', requireSession, async (req, res) => {
+    const item = (req.body as { item?: unknown } | undefined)?.item;
+    if (typeof item !== 'string' || item === '') return void res.status(400).json({ error: 'item must be a non-empty string' });
+    if (writeDelayMs) await delay(writeDelayMs);
+    req.session!.cart = [...(req.session!.cart ?? []), item];
+    res.json({ cart: req.session!.cart });
+  });
+
+  app.get('/api/sessions', requireSession, async (req, res) => {
+    const list = await sessions.list(req.session!.userId, { currentId: req.sessionId });
+    res.json({
+      sessions: list.map((s) => ({
+        id: s.handle,
+        deviceId: s.deviceId,
+        deviceName: s.deviceName,
+        lastIP: s.lastIP,
+        lastAccess: new Date(s.lastAccess).toISOString(),
+        createdAt: new Date(s.createdAt).toISOString(),
+        current: s.current,
+      })),
+    });
+  });
+
+  // Only the signed-in user's own sessions can be revoked: the handle is looked up among them.
+  app.delete('/api/sessions/:sessionId', requireSession, async (req, res) => {
+    const revoked = await sessions.revoke(req.session!.userId, String(req.params.sessionId));
+    if (!revoked) return void res.status(404).json({ error: 'Session not found' });
+    res.json({ message: 'Session revoked' });
+  });
+
+  app.post('/api/logout-all', requireSession, async (req, res) => {
+    await req.logoutAll();
+    res.json({ message: 'Logged out from all devices' });
+  });
+
+  app.get('/api/admin/sessions/metrics', requireSession, async (req, res) => {
+    if (!req.session!.roles.includes('admin')) return void res.status(403).json({ error: 'Admins only' });
+    res.json(await sessions.metrics());
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'Not found' });
+  });
+  // Cache unreachable during a route (login, list, ...): 503 with a clear message.
+  app.use(sessionErrorHandler());
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return void res.status(status).json({ error: (error as Error).message });
+    console.error(error);
+    res.status(500).json({ error: 'Internal error' });
+  });
+  return app;
+}
