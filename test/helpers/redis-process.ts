@@ -22,7 +22,7 @@ export interface RedisProcess {
   port: number;
   /** Its data dir (RDB/AOF files, log). */
   dir: string;
-  /** Graceful shutdown (SIGTERM): Redis persists what its config says, then exits. */
+  /** Graceful shutdown (SIGTERM): Redis persists what its config says, then exits. Its dir stays for `restart()`. */
   stop(): Promise<void>;
   /** Hard kill (SIGKILL): nothing is flushed. */
   kill(): Promise<void>;
@@ -205,7 +205,7 @@ function removeDir(dir: string): void {
   dirs.delete(dir);
 }
 
-function handle(node: Node, onStop: () => void): RedisProcess {
+function handle(node: Node): RedisProcess {
   return {
     url: `redis://${HOST}:${node.port}`,
     host: HOST,
@@ -214,10 +214,7 @@ function handle(node: Node, onStop: () => void): RedisProcess {
     get running() {
       return node.running;
     },
-    stop: async () => {
-      await node.stop();
-      onStop();
-    },
+    stop: () => node.stop(),
     kill: () => node.kill(),
     restart: async () => {
       await node.stop();
@@ -231,10 +228,7 @@ function portTaken(error: unknown): boolean {
   return /Address already in use|bind/i.test(String(error));
 }
 
-/**
- * Start a standalone redis-server on a free loopback port. `stop()` shuts it down
- * and removes its dir; to keep the dir across a restart, use `restart()`.
- */
+/** Start a standalone redis-server on a free loopback port; its dir is removed when the test process exits. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisProcess> {
   const persistence = options.persistence
     ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']
@@ -244,7 +238,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     const node = new Node(await freePort(), dir, [...persistence, ...(options.args ?? [])]);
     try {
       await node.start();
-      return handle(node, () => removeDir(dir));
+      return handle(node);
     } catch (error) {
       removeDir(dir);
       if (attempt >= 5 || !portTaken(error)) throw error;
@@ -312,7 +306,7 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
   return {
     url: `redis-cluster://${nodes.map((node) => `${HOST}:${node.port}`).join(',')}`,
     nodes: nodes.map((node) => ({ host: HOST, port: node.port, url: `redis://${HOST}:${node.port}` })),
-    processes: nodes.map((node) => handle(node, () => undefined)),
+    processes: nodes.map((node) => handle(node)),
     stop: stopAll,
   };
 }

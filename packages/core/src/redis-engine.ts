@@ -345,6 +345,8 @@ export class RedisEngine implements Engine {
   /** A command's own error (becomes its ErrorResult), or undefined when Redis itself failed. */
   private commandError(command: Command, error: unknown): LixError | undefined {
     if (error instanceof LixError) return error.code === 'unavailable' ? undefined : error;
+    // A JavaScript error raised by our own code is this command's bug, not Redis being away.
+    if (error instanceof SyntaxError || error instanceof TypeError || error instanceof RangeError) return lixError('internal', error.message);
     if ((error as Error | undefined)?.name !== 'ReplyError') return undefined;
     // Redis 7 puts "ERR " before script errors that carry no code of their own.
     const message = (error as Error).message.replace(/^ERR /, '');

@@ -61,7 +61,7 @@ return old
 
 /**
  * merge(K; ttlMs, maxBytes, name1, value1, …) where names and values are JSON
- * text → 0 when absent, else {1, tagField...} (tags only when a TTL was given).
+ * text, an empty value removing the field → 0 when absent, else {1, tagField...} (tags only when a TTL was given).
  * Errors: 'not_object', 'value_too_large <bytes>'.
  *
  * The merge works on the JSON text, member by member at the top level, so
@@ -121,7 +121,9 @@ for i = 3, #ARGV, 2 do
   end
 end
 local parts = {}
-for i = 1, #names do parts[i] = names[i] .. ':' .. values[i] end
+for i = 1, #names do
+  if values[i] ~= '' then parts[#parts + 1] = names[i] .. ':' .. values[i] end
+end
 local merged = '{' .. table.concat(parts, ',') .. '}'
 if #merged > tonumber(ARGV[2]) then return redis.error_reply('value_too_large ' .. #merged) end
 redis.call('HSET', KEYS[1], 'v', merged)

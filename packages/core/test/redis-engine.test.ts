@@ -1,5 +1,9 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
+import { waitFor } from '../../../test/helpers/wait-for';
+import type { Command, GetResult, Json, JsonObject, Result, ScanResult } from '../src/commands';
+import { LixError } from '../src/errors';
 import { RedisEngine } from '../src/redis-engine';
 import { describeEngineConformance } from './engine-conformance';
 
@@ -15,3 +19,251 @@ afterAll(async () => {
 
 describeEngineConformance('RedisEngine on a standalone redis-server', async () => new RedisEngine({ url: standalone.url }));
 describeEngineConformance('RedisEngine on a 3-master Redis Cluster', async () => new RedisEngine({ url: cluster.url }));
+
+const open: RedisEngine[] = [];
+function engineOn(url: string, options: Partial<ConstructorParameters<typeof RedisEngine>[0]> = {}): RedisEngine {
+  const engine = new RedisEngine({ url, ...options });
+  open.push(engine);
+  return engine;
+}
+const raws: Redis[] = [];
+function rawClient(url: string): Redis {
+  const client = new Redis(url, { lazyConnect: false });
+  raws.push(client);
+  return client;
+}
+afterAll(async () => {
+  await Promise.all(open.map((engine) => engine.close()));
+  raws.forEach((client) => client.disconnect());
+});
+
+async function one(engine: RedisEngine, command: Command): Promise<Result> {
+  return (await engine.execute([command]))[0]!;
+}
+async function valueOf(engine: RedisEngine, key: string): Promise<Json> {
+  return ((await one(engine, { op: 'get', key })) as GetResult).value;
+}
+async function tagKeys(engine: RedisEngine, tag: string): Promise<string[]> {
+  return ((await one(engine, { op: 'scan', tag, keysOnly: true })) as ScanResult).keys!.sort();
+}
+
+describe('RedisEngine on Redis', () => {
+  let url: string;
+  let engine: RedisEngine;
+  let redis: Redis;
+  beforeAll(() => {
+    url = `${standalone.url}/1`; // db 0 belongs to the conformance suite, which expects to see only its own keys
+    engine = engineOn(url, { keyPrefix: 'own:' });
+    redis = rawClient(url);
+  });
+
+  it('stores each value as JSON text in one hash per key, tags beside it', async () => {
+    await engine.execute([{ op: 'set', key: 'layout', value: { a: [1, 'x'] }, tags: ['t1'] }]);
+    expect(await redis.hgetall('own:k:layout')).toStrictEqual({ v: '{"a":[1,"x"]}', 't:t1': '1' });
+    expect(await redis.smembers('own:t:t1')).toStrictEqual(['layout']);
+  });
+
+  it('merge keeps nested values byte for byte, field order, and odd field names', async () => {
+    const value = { big: 9007199254740993n.toString(), f: 0.30000000000000004, empty: [], obj: {}, 'q"u\\o': 'é🎉', n: -1e-7 };
+    await one(engine, { op: 'set', key: 'exact', value });
+    await one(engine, { op: 'merge', key: 'exact', value: { 'q"u\\o': ['x'], added: { deep: [[]] } } });
+    const merged = { ...value, 'q"u\\o': ['x'], added: { deep: [[]] } };
+    expect(await redis.hget('own:k:exact', 'v')).toBe(JSON.stringify(merged));
+    expect(await valueOf(engine, 'exact')).toStrictEqual(merged);
+    await one(engine, { op: 'set', key: 'empty', value: {} });
+    await one(engine, { op: 'merge', key: 'empty', value: { a: 1 } });
+    expect(await valueOf(engine, 'empty')).toStrictEqual({ a: 1 });
+  });
+
+  it('merge drops fields whose value JSON leaves out, as an object spread then JSON.stringify would', async () => {
+    await one(engine, { op: 'set', key: 'drop', value: { keep: 1, gone: 2 } });
+    await one(engine, { op: 'merge', key: 'drop', value: { gone: undefined } as unknown as JsonObject });
+    expect(await valueOf(engine, 'drop')).toStrictEqual({ keep: 1 });
+  });
+
+  it('a merge past the value size limit is refused and the value stays', async () => {
+    const small = engineOn(url, { keyPrefix: 'small:', limits: { maxValueBytes: 40 } });
+    await one(small, { op: 'set', key: 'm', value: { a: 'x'.repeat(20) } });
+    const result = await one(small, { op: 'merge', key: 'm', value: { b: 'y'.repeat(20) } });
+    expect(result).toMatchObject({ op: 'merge', key: 'm', error: { code: 'value_too_large' } });
+    expect(await valueOf(small, 'm')).toStrictEqual({ a: 'x'.repeat(20) });
+  });
+
+  it('incr does IEEE double arithmetic, as JavaScript does, and refuses to leave the finite numbers', async () => {
+    await one(engine, { op: 'set', key: 'f', value: 0.1 });
+    expect(await one(engine, { op: 'incr', key: 'f', amount: 0.2 })).toMatchObject({ value: 0.1 + 0.2 });
+    await one(engine, { op: 'set', key: 'big', value: 2 ** 53 });
+    expect(await one(engine, { op: 'decr', key: 'big', amount: 1 })).toMatchObject({ value: 2 ** 53 - 1 });
+    await one(engine, { op: 'set', key: 'max', value: Number.MAX_VALUE });
+    expect(await one(engine, { op: 'incr', key: 'max', amount: Number.MAX_VALUE })).toMatchObject({ error: { code: 'invalid_amount' } });
+    expect(await valueOf(engine, 'max')).toBe(Number.MAX_VALUE);
+  });
+
+  it('a tag set lives at least as long as its members, and sliding a member slides it', async () => {
+    await one(engine, { op: 'set', key: 'sess', value: 1, ttl: 2, tags: ['slide'] });
+    expect(await redis.pttl('own:t:slide')).toBeGreaterThanOrEqual((await redis.pttl('own:k:sess')) - 5);
+    await one(engine, { op: 'get', key: 'sess', touch: 100 });
+    expect(await redis.pttl('own:t:slide')).toBeGreaterThan(99_000);
+    await one(engine, { op: 'expire', key: 'sess', ttl: 200 });
+    expect(await redis.pttl('own:t:slide')).toBeGreaterThan(199_000);
+    await one(engine, { op: 'expire', key: 'sess', ttl: 0 });
+    expect(await redis.pttl('own:t:slide')).toBe(-1);
+  });
+
+  it('an abandoned tag disappears once its members have expired', async () => {
+    await engine.execute([
+      { op: 'set', key: 'a1', value: 1, ttl: 0.2, tags: ['abandoned'] },
+      { op: 'set', key: 'a2', value: 2, ttl: 0.3, tags: ['abandoned'] },
+    ]);
+    expect(await redis.exists('own:t:abandoned')).toBe(1);
+    await waitFor(async () => (await redis.exists('own:t:abandoned')) === 0, { what: 'the tag set to expire' });
+  });
+
+  it('delete and retagging take a key out of its tag sets; an emptied set is gone', async () => {
+    await one(engine, { op: 'set', key: 'd', value: 1, tags: ['del1', 'del2'] });
+    await one(engine, { op: 'delete', key: 'd' });
+    await waitFor(async () => (await redis.exists('own:t:del1', 'own:t:del2')) === 0, { what: 'delete to empty the tag sets' });
+    await one(engine, { op: 'set', key: 'r', value: 1, tags: ['old'] });
+    await one(engine, { op: 'set', key: 'r', value: 2, tags: ['new'] });
+    await waitFor(async () => (await redis.exists('own:t:old')) === 0, { what: 'the retagged key to leave its old tag' });
+    expect(await redis.smembers('own:t:new')).toStrictEqual(['r']);
+  });
+
+  it('scan and invalidate prune expired members, so a tag set holds only live keys', async () => {
+    await engine.execute([
+      ...Array.from({ length: 30 }, (_, i): Command => ({ op: 'set', key: `p:dead${i}`, value: i, ttl: 0.2, tags: ['prune'] })),
+      { op: 'set', key: 'p:live1', value: 1, tags: ['prune'] },
+      { op: 'set', key: 'p:live2', value: 2, ttl: 100, tags: ['prune'] },
+    ]);
+    expect(await redis.scard('own:t:prune')).toBe(32);
+    await waitFor(async () => (await redis.exists('own:k:p:dead0', 'own:k:p:dead29')) === 0, { what: 'the members to expire' });
+    await waitFor(async () => (await tagKeys(engine, 'prune')).length === 2, { what: 'expired members to leave the scan' });
+    expect(await redis.smembers('own:t:prune').then((members) => members.sort())).toStrictEqual(['p:live1', 'p:live2']);
+    expect(await one(engine, { op: 'invalidate', tag: 'prune' })).toMatchObject({ deleted: 2 });
+    expect(await redis.exists('own:t:prune')).toBe(0);
+  });
+
+  it('a busy tag that is never scanned stays near its live size: each add prunes sampled dead members', async () => {
+    await engine.execute(Array.from({ length: 50 }, (_, i): Command => ({ op: 'set', key: `b:dead${i}`, value: i, ttl: 0.1, tags: ['busy'] })));
+    await waitFor(async () => (await redis.exists(...Array.from({ length: 50 }, (_, i) => `own:k:b:dead${i}`))) === 0, { what: 'the members to expire' });
+    for (let i = 0; i < 100; i++) await one(engine, { op: 'set', key: `b:live${i}`, value: i, ttl: 100, tags: ['busy'] });
+    // Without pruning the set would hold 150; sampling leaves ~5 of the 50 dead ones in expectation.
+    await waitFor(async () => (await redis.scard('own:t:busy')) < 125, { what: 'dead members to be pruned' });
+    expect(await tagKeys(engine, 'busy')).toHaveLength(100);
+  });
+
+  it('keyPrefix isolates engines on one Redis, and clear deletes only its own keys', async () => {
+    const a = engineOn(url, { keyPrefix: 'appA:' });
+    const b = engineOn(url, { keyPrefix: 'appB:' });
+    await redis.set('foreign', 'keep me');
+    await a.execute([{ op: 'set', key: 'same', value: 'A', tags: ['t'] }, { op: 'set', key: 'onlyA', value: 1 }]);
+    await b.execute([{ op: 'set', key: 'same', value: 'B', tags: ['t'] }]);
+    expect(await valueOf(a, 'same')).toBe('A');
+    expect(await valueOf(b, 'same')).toBe('B');
+    expect(((await one(b, { op: 'scan', keysOnly: true })) as ScanResult).keys).toStrictEqual(['same']);
+    expect(await one(a, { op: 'clear' })).toMatchObject({ cleared: 2 });
+    expect(await valueOf(b, 'same')).toBe('B');
+    expect(await tagKeys(b, 't')).toStrictEqual(['same']);
+    expect(await redis.get('foreign')).toBe('keep me');
+    expect(await redis.exists('appA:t:t')).toBe(0);
+  });
+
+  it('reports stats from Redis INFO', async () => {
+    const stats = await engine.stats();
+    expect(stats.engine).toBe('redis');
+    expect(stats.memory).toBeGreaterThan(0);
+    expect(stats.size).toBe(await redis.dbsize());
+  });
+});
+
+describe('RedisEngine when Redis goes away', () => {
+  it('fails fast with unavailable while Redis is down, then recovers on the same engine with the data Redis kept', async () => {
+    const redis = await startRedis({ persistence: true });
+    try {
+      const engine = engineOn(redis.url, { connectTimeoutMs: 500 });
+      await engine.execute([
+        { op: 'set', key: 'kept', value: { a: 1 }, tags: ['user:1'] },
+        { op: 'incr', key: 'counter', amount: 41 },
+      ]);
+      await redis.stop();
+      await expect(engine.execute([{ op: 'get', key: 'kept' }])).rejects.toMatchObject({ name: 'LixError', code: 'unavailable', status: 503 });
+      const error = await engine.execute([{ op: 'set', key: 'x', value: 1 }]).catch((e: unknown) => e as LixError);
+      expect(error).toBeInstanceOf(LixError);
+      expect((error as LixError).message).toMatch(/unavailable: Redis at 127\.0\.0\.1:\d+ is unreachable/);
+      const health = await engine.health();
+      expect(health.ok).toBe(false);
+      expect(health.message).toMatch(/unreachable/);
+      await expect(engine.stats()).rejects.toMatchObject({ code: 'unavailable' });
+
+      await redis.restart();
+      await waitFor(async () => (await engine.health()).ok, { what: 'the engine to reconnect', timeoutMs: 10_000 });
+      expect(await valueOf(engine, 'kept')).toStrictEqual({ a: 1 });
+      expect(await one(engine, { op: 'incr', key: 'counter' })).toMatchObject({ value: 42 });
+      expect(await tagKeys(engine, 'user:1')).toStrictEqual(['kept']);
+      expect(await one(engine, { op: 'merge', key: 'kept', value: { b: 2 } })).toMatchObject({ success: true });
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('keeps answering under traffic: each request succeeds or fails with unavailable, and none is lost after recovery', async () => {
+    const redis = await startRedis({ persistence: true });
+    try {
+      const engine = engineOn(redis.url);
+      let running = true;
+      const outcomes = { ok: 0, unavailable: 0, other: [] as unknown[] };
+      const written: number[] = [];
+      const traffic = (async () => {
+        for (let i = 0; running; i++) {
+          try {
+            await engine.execute([{ op: 'set', key: `n${i}`, value: i }]);
+            written.push(i);
+            outcomes.ok++;
+          } catch (error) {
+            if (error instanceof LixError && error.code === 'unavailable') outcomes.unavailable++;
+            else outcomes.other.push(error);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        }
+      })();
+      await waitFor(() => outcomes.ok > 20, { what: 'traffic before the stop' });
+      await redis.stop();
+      await waitFor(() => outcomes.unavailable > 5, { what: 'requests to fail while Redis is down' });
+      await redis.restart();
+      const okBefore = outcomes.ok;
+      await waitFor(() => outcomes.ok > okBefore + 20, { what: 'requests to succeed again', timeoutMs: 10_000 });
+      running = false;
+      await traffic;
+      expect(outcomes.other).toStrictEqual([]);
+      const values = await engine.execute(written.map((i): Command => ({ op: 'get', key: `n${i}` })));
+      expect(values.map((result) => (result as GetResult).value)).toStrictEqual(written);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('an engine created before Redis is up answers unavailable, then works once Redis starts', async () => {
+    const redis = await startRedis();
+    await redis.stop();
+    const engine = engineOn(redis.url, { connectTimeoutMs: 200 });
+    await expect(engine.execute([{ op: 'get', key: 'k' }])).rejects.toMatchObject({ code: 'unavailable' });
+    await redis.restart();
+    try {
+      await waitFor(async () => (await engine.health()).ok, { what: 'the first connection', timeoutMs: 10_000 });
+      expect(await one(engine, { op: 'set', key: 'k', value: 1 })).toMatchObject({ written: true });
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
+describe('RedisEngine options', () => {
+  it('rejects URLs it cannot use, saying what it takes', () => {
+    for (const url of ['http://localhost:6379', 'localhost:6379', 'redis://', 'redis://host:99999', 'redis://host:6379/x', 'redis-cluster://']) {
+      expect(() => new RedisEngine({ url })).toThrow(/Invalid Redis URL .*redis:\/\/127\.0\.0\.1:6379/);
+    }
+    expect(() => new RedisEngine({ url: 'redis://:secret@host:1/0', keyPrefix: 5 as unknown as string })).toThrow(/keyPrefix/);
+    expect(() => new RedisEngine({ url: 'redis://:secret@host:1/bad' })).toThrow(/\*\*\*/);
+    expect(() => new RedisEngine({ url: 'redis://h:1', commandTimeoutMs: -1 })).toThrow(/commandTimeoutMs/);
+  });
+});
