@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/helpers/free-port';
+import { waitFor } from '../../test/helpers/wait-for';
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface Target {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a TypeScript file of bench/targets/ as its own process (tsx) on a free
+ * port, and wait until `readyPath` answers.
+ */
+export async function startTarget(file: string, env: Record<string, string> = {}, readyPath = '/'): Promise<Target> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const path = fileURLToPath(new URL(`../targets/${file}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', path], {
+    env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  live.add(child);
+  await waitFor(async () => (await fetch(url + readyPath)).status < 500, { timeoutMs: 20_000, what: `${file} to start` });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('close', () => {
+          live.delete(child);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident memory of a process in bytes, from /proc. */
+export async function rssBytes(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+  return kb * 1024;
+}

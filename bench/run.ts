@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { BenchSettings, Section } from './lib/report';
+import { renderSection } from './lib/report';
+import { httpThroughput } from './suites/http-throughput';
+
+const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
+  http: httpThroughput,
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(`Usage: npm run bench -- [--quick] [--only ${Object.keys(SUITES).join('|')}]...
+
+Runs Lix Cache side by side with its peers and prints one Markdown table per
+suite; writes bench/RESULTS.md. --quick: short rounds (under two minutes).`);
+  process.exit(0);
+}
+const unknown = (values.only ?? []).filter((name) => !(name in SUITES));
+if (unknown.length) {
+  console.error(`Unknown suite ${unknown.join(', ')}. Suites: ${Object.keys(SUITES).join(', ')}.`);
+  process.exit(2);
+}
+
+const settings: BenchSettings = values.quick ? { quick: true, seconds: 2, rounds: 2 } : { quick: false, seconds: 10, rounds: 3 };
+const require = createRequire(import.meta.url);
+const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
+const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? 'unknown';
+
+const header = [
+  `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC${settings.quick ? ' (--quick)' : ''}.`,
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}.`,
+  `Versions: Node.js ${process.version}, redis-server ${redisVersion}, lix-cache ${version('lix-cache-server')}, fastify ${version('fastify')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')}, autocannon ${version('autocannon')}.`,
+  `Each system is measured in ${settings.rounds} interleaved rounds of ${settings.seconds} s; the tables show medians, and ratios within this one run.`,
+].join('\n');
+
+console.log(header + '\n');
+const rendered: string[] = [];
+for (const name of values.only?.length ? values.only : Object.keys(SUITES)) {
+  const section = await SUITES[name]!(settings);
+  const text = renderSection(section);
+  console.log(text);
+  rendered.push(text);
+}
+
+const resultsPath = new URL('./RESULTS.md', import.meta.url);
+writeFileSync(resultsPath, `# Benchmark results\n\n${header}\n\nRerun with \`npm run bench\` (or \`npm run bench -- --quick\`).\n\n${rendered.join('\n')}`);
+console.log(`Wrote ${resultsPath.pathname}`);
+process.exit(0);
