@@ -9,7 +9,7 @@ import { freePort } from './free-port';
 /**
  * Real redis-server processes for tests, on free loopback ports, each in its
  * own temp dir. Every process started here dies with the test process (even
- * when that one is SIGKILLed) and its temp dir is removed on exit.
+ * when that one is SIGKILLed), and the temp dirs are removed then.
  */
 
 const run = promisify(execFile);
@@ -56,17 +56,20 @@ export interface RedisCluster {
 }
 
 const HOST = '127.0.0.1';
-const live = new Set<Node>();
-const dirs = new Set<string>();
-let exitHookInstalled = false;
+let root: string | undefined;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const node of live) node.killNow();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+/**
+ * This test process's temp root, created on first use. A janitor shell removes it
+ * once our stdin pipe to it closes, i.e. when this process ends in any way
+ * (vitest workers do not reliably run 'exit' handlers).
+ */
+function tempRoot(): string {
+  if (root) return root;
+  root = mkdtempSync(join(tmpdir(), 'lix-redis-'));
+  const janitor = spawn('sh', ['-c', 'read _; sleep 1; rm -rf "$1"', 'redis-janitor', root], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  janitor.unref();
+  (janitor.stdin as unknown as { unref(): void }).unref();
+  return root;
 }
 
 /** Answers PING with PONG: the server accepts commands (not merely the TCP port). */
@@ -134,13 +137,11 @@ class Node {
     this.shell = shell;
     this.stderr = '';
     shell.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    live.add(this);
     this.exited = new Promise((resolve) =>
       shell.once('exit', () => {
         if (this.shell === shell) this.shell = undefined;
         this.pid = undefined;
         shell.stdin?.destroy();
-        live.delete(this);
         resolve();
       }),
     );
@@ -171,17 +172,6 @@ class Node {
     await this.exited;
   }
 
-  /** Synchronous, for the exit hook. */
-  killNow(): void {
-    if (this.pid !== undefined) {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-
   logTail(): string {
     let log = '(no log)';
     try {
@@ -194,15 +184,11 @@ class Node {
 }
 
 function tempDir(name: string): string {
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), `lix-${name}-`));
-  dirs.add(dir);
-  return dir;
+  return mkdtempSync(join(tempRoot(), `${name}-`));
 }
 
 function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  dirs.delete(dir);
 }
 
 function handle(node: Node): RedisProcess {
@@ -234,7 +220,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']
     : ['--save', '', '--appendonly', 'no'];
   for (let attempt = 1; ; attempt++) {
-    const dir = tempDir('redis');
+    const dir = tempDir('standalone');
     const node = new Node(await freePort(), dir, [...persistence, ...(options.args ?? [])]);
     try {
       await node.start();
@@ -259,17 +245,17 @@ async function clusterInfo(port: number): Promise<string> {
 export async function startRedisCluster({ masters = 3 }: { masters?: number } = {}): Promise<RedisCluster> {
   if (!Number.isInteger(masters) || masters < 3) throw new Error(`A Redis Cluster needs at least 3 masters; got ${masters}.`);
   const nodes: Node[] = [];
-  const root = tempDir('redis-cluster');
+  const clusterDir = tempDir('cluster');
   const stopAll = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
-    removeDir(root);
+    removeDir(clusterDir);
   };
   try {
     const taken = new Set<number>();
     for (let i = 0; i < masters; i++) {
       for (let attempt = 1; ; attempt++) {
         const port = await freeClusterPort(taken);
-        const dir = join(root, String(port));
+        const dir = join(clusterDir, String(port));
         await run('mkdir', ['-p', dir]);
         const node = new Node(port, dir, [
           '--save', '',
