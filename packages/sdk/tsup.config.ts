@@ -1,10 +1,38 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  target: 'node20',
-  sourcemap: true,
-});
+const browserTransports = fileURLToPath(new URL('./src/transports/open.browser.ts', import.meta.url));
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    target: 'node20',
+    sourcemap: true,
+  },
+  {
+    // dist/browser.js (the package's "browser" export): one self-contained ES module with
+    // the http(s) transport only, core's validation inlined from source, and no Node module.
+    entry: { browser: 'src/index.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    noExternal: ['lix-cache-core'],
+    // Safety net: were any of these reached, the bundle would keep a bare import and the check in test/browser.test.ts fails.
+    external: ['ioredis', /^node:/],
+    esbuildOptions(options) {
+      options.conditions = ['source', 'browser', 'import'];
+    },
+    esbuildPlugins: [
+      {
+        name: 'browser-transports',
+        setup(build) {
+          build.onResolve({ filter: /\/transports\/open$/ }, () => ({ path: browserTransports }));
+        },
+      },
+    ],
+  },
+]);
