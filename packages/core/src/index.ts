@@ -6,3 +6,7 @@ export * from './engine';
 export * from './memory-engine';
 export type { MutationJournal } from './mutation-journal';
 export * from './redis-engine';
+export { PersistenceError } from './persistence/persistence';
+export type { PersistenceLogger, PersistenceOptions, RestoreReport, SnapshotReport } from './persistence/persistence';
+export type { FsyncPolicy } from './persistence/append-only-log';
+export { FSYNC_POLICIES } from './persistence/append-only-log';

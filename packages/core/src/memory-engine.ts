@@ -14,6 +14,8 @@ import type {
 } from './commands';
 import type { Engine, EngineHealth, EngineStats } from './engine';
 import { LixError, lixError } from './errors';
+import type { PersistenceOptions, RestoreReport, SnapshotReport } from './persistence/persistence';
+import { Persistence } from './persistence/persistence';
 import { Keyspace } from './keyspace';
 import type { Limits } from './limits';
 import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
@@ -40,6 +42,14 @@ export interface MemoryEngineOptions {
    * way; this bounds how long its memory stays held. Default 100.
    */
   sweepIntervalMs?: number;
+  /**
+   * Make the engine durable: every change goes to an append-only log in
+   * `persistence.dir`, compacted by periodic snapshots, and a new engine on
+   * the same directory starts with the same keys (expired ones skipped).
+   * Loading happens in the constructor, which throws a PersistenceError for
+   * a damaged file. Absent (default): nothing touches the disk.
+   */
+  persistence?: PersistenceOptions;
 }
 
 /** Most keys one sweep reclaims, so a mass expiry never stalls the event loop; the rest go next sweep. */
@@ -85,6 +95,7 @@ export class MemoryEngine implements Engine {
   private readonly limit: number;
   private readonly maxMemory: number;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
+  private readonly persistence: Persistence | undefined;
   private hits = 0;
   private misses = 0;
   private operations = 0;
@@ -96,6 +107,10 @@ export class MemoryEngine implements Engine {
     const sweepIntervalMs = positiveInteger(options.sweepIntervalMs, 'sweepIntervalMs', 100);
     this.limits = resolveLimits(options.limits);
     this.keyspace = new Keyspace({ limit: this.limit, maxMemory: this.maxMemory, resolutionMs: sweepIntervalMs, now: Date.now() });
+    if (options.persistence !== undefined) {
+      this.persistence = new Persistence(options.persistence, this.keyspace);
+      this.keyspace.journal = this.persistence;
+    }
     this.sweepTimer = setInterval(() => this.keyspace.sweep(Date.now(), SWEEP_BUDGET), sweepIntervalMs);
     this.sweepTimer.unref();
   }
@@ -103,6 +118,8 @@ export class MemoryEngine implements Engine {
   async execute(commands: readonly Command[]): Promise<Result[]> {
     if (this.closed) throw lixError('unavailable', 'this MemoryEngine was closed; create a new one');
     const now = Date.now();
+    const persistence = this.persistence;
+    const appendedBefore = persistence?.appended;
     const results = new Array<Result>(commands.length);
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!;
@@ -113,6 +130,13 @@ export class MemoryEngine implements Engine {
       }
     }
     this.operations += commands.length;
+    if (persistence !== undefined && persistence.waitsForDisk && persistence.appended !== appendedBefore) {
+      try {
+        await persistence.durable();
+      } catch (error) {
+        throw lixError('unavailable', `the append-only log could not be written (${(error as Error).message})`);
+      }
+    }
     return results;
   }
 
@@ -132,13 +156,29 @@ export class MemoryEngine implements Engine {
   }
 
   async health(): Promise<EngineHealth> {
-    return this.closed ? { ok: false, message: 'the engine is closed' } : { ok: true };
+    if (this.closed) return { ok: false, message: 'the engine is closed' };
+    const failure = this.persistence?.failure;
+    return failure === undefined ? { ok: true } : { ok: false, message: failure.message };
   }
 
+  /** Stop the sweep; with persistence, write and fsync the log and release the data directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    await this.persistence?.close();
+  }
+
+  /** What start-up loaded from `persistence.dir` (undefined without persistence). */
+  get restored(): RestoreReport | undefined {
+    return this.persistence?.restored;
+  }
+
+  /** Write a snapshot now, compacting the log (a call during a snapshot joins it). Needs the `persistence` option. */
+  snapshot(): Promise<SnapshotReport> {
+    if (this.persistence === undefined) return Promise.reject(new TypeError('snapshot() needs a MemoryEngine created with the "persistence" option.'));
+    if (this.closed) return Promise.reject(lixError('unavailable', 'this MemoryEngine was closed; create a new one'));
+    return this.persistence.snapshot();
   }
 
   /** Sizes of the internal indexes (keys, sorted index, tags, expiry buckets): for tests and diagnostics. */
