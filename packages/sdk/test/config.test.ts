@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LixCache, LixCacheError } from '../src/index';
+
+const SDK_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+function quietLogger() {
+  const warnings: string[] = [];
+  return { warnings, logger: { warn: (message: string) => warnings.push(message) } };
+}
+
+describe('config', () => {
+  const saved = { url: process.env.LIX_CACHE_URL, key: process.env.LIX_CACHE_API_KEY };
+  afterEach(() => {
+    for (const [name, value] of [['LIX_CACHE_URL', saved.url], ['LIX_CACHE_API_KEY', saved.key]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('url: the option, else LIX_CACHE_URL, else http://localhost:4000', async () => {
+    delete process.env.LIX_CACHE_URL;
+    expect(new LixCache().url).toBe('http://localhost:4000');
+    process.env.LIX_CACHE_URL = 'memory://from-env';
+    const fromEnv = new LixCache();
+    expect(fromEnv.url).toBe('memory://from-env');
+    expect(await fromEnv.set('k', 1)).toBe(true);
+    expect(new LixCache({ url: 'memory://option' }).url).toBe('memory://option');
+    await fromEnv.close();
+  });
+
+  it('warns once when a non-local server is used without an API key', () => {
+    const remote = quietLogger();
+    new LixCache({ url: 'https://cache.example.com', logger: remote.logger });
+    expect(remote.warnings).toHaveLength(1);
+    expect(remote.warnings[0]).toMatch(/cache\.example\.com.*API key.*LIX_API_KEYS.*apiKey/s);
+    const quiet = quietLogger();
+    new LixCache({ url: 'https://cache.example.com', apiKey: 'k', logger: quiet.logger });
+    new LixCache({ url: 'http://localhost:4000', logger: quiet.logger });
+    new LixCache({ url: 'http://127.0.0.1:4000', logger: quiet.logger });
+    new LixCache({ url: 'http://[::1]:4000', logger: quiet.logger });
+    new LixCache({ url: 'memory://quiet', logger: quiet.logger }).close();
+    process.env.LIX_CACHE_API_KEY = 'from-env';
+    new LixCache({ url: 'https://cache.example.com', logger: quiet.logger });
+    expect(quiet.warnings).toEqual([]);
+  });
+
+  it('refuses bad options at construction, with what to use instead', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ url: 'ftp://x' }, /Unsupported URL scheme "ftp:\/\/".*http:\/\//],
+      [{ url: 'localhost:4000' }, /not a URL/],
+      [{ url: 'http://' }, /not a valid URL/],
+      [{ timeout: 0 }, /"timeout" must be a number ≥ 1/],
+      [{ maxRetries: 1.5 }, /"maxRetries" must be a whole number/],
+      [{ retryDelay: -1 }, /"retryDelay"/],
+      [{ batching: 'yes' }, /"batching" must be true, false or \{ maxBatchSize \}/],
+      [{ batching: { maxBatchSize: 0 } }, /maxBatchSize/],
+      [{ apiKey: '' }, /"apiKey" must be a non-empty string/],
+      [{ logger: {} }, /"logger" must have a warn/],
+      [{ url: 'memory://x?limit=abc' }, /"limit" must be a whole number/],
+      [{ url: 'memory://x?color=red' }, /Unknown memory:\/\/ parameter "color"/],
+      [{ url: 'memory://x?dataDir=/tmp/x' }, /persistence/],
+      [{ url: 'redis://h:6379?db=2' }, /Unknown redis:\/\/ parameter "db"/],
+      [{ url: 'redis://h:notaport' }, /Invalid Redis URL|not a (valid )?URL/],
+    ];
+    for (const [config, message] of bad) {
+      let error: unknown;
+      try {
+        new LixCache(config as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(config)).toBeInstanceOf(LixCacheError);
+      expect((error as LixCacheError).code).toBe('invalid_config');
+      expect((error as Error).message, JSON.stringify(config)).toMatch(message);
+    }
+  });
+
+  it('memory:// with the same URL is one engine for the whole process, released when the last client closes', async () => {
+    const app = new LixCache({ url: 'memory://shared' });
+    const sessions = new LixCache({ url: 'memory://shared' });
+    const other = new LixCache({ url: 'memory://elsewhere' });
+    await app.set('session:1', { user: 'ann' });
+    expect(await sessions.get('session:1')).toEqual({ user: 'ann' });
+    expect(await other.get('session:1')).toBeNull();
+    await app.close();
+    expect(await sessions.get('session:1')).toEqual({ user: 'ann' });
+    await sessions.close();
+    const fresh = new LixCache({ url: 'memory://shared' });
+    expect(await fresh.get('session:1')).toBeNull();
+    await Promise.all([fresh.close(), other.close()]);
+  });
+
+  it('memory:// parameters reach the engine', async () => {
+    const small = new LixCache({ url: 'memory://small?limit=3' });
+    for (const key of ['a', 'b', 'c', 'd']) await small.set(key, key);
+    const stats = await small.stats();
+    expect(stats.limit).toBe(3);
+    expect(stats.size).toBe(3);
+    expect(stats.evictions).toBe(1);
+    await small.close();
+  });
+
+  it('the CommonJS build loads with require()', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const { LixCache, LixTypeError } = require('./dist/index.cjs');
+         const cache = new LixCache({ url: 'memory://cjs' });
+         (async () => {
+           await cache.set('n', 'x');
+           const error = await cache.incr('n').catch((e) => e);
+           console.log(JSON.stringify({ value: await cache.get('n'), typed: error instanceof LixTypeError }));
+           await cache.close();
+         })();`,
+      ],
+      { cwd: SDK_DIR, encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({ value: 'x', typed: true });
+  });
+});
