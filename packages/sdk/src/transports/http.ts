@@ -11,6 +11,7 @@ import {
   type LixCacheError,
 } from '../errors';
 import { AttemptFailure, withRetries, type RetryPolicy } from '../retry';
+import type { HttpClient, HttpResponse } from './http-client';
 import type { CacheHealth, CacheStats, Transport } from './transport';
 
 /**
@@ -37,9 +38,8 @@ function causeCode(error: unknown): string | undefined {
 }
 
 /**
- * The server over HTTP: every batch is one `POST /cache/batch`. Uses the global
- * `fetch`, so it runs in Node 20+ (whose fetch keeps connections alive in a pool
- * per origin) and in browsers alike.
+ * The server over HTTP: every batch is one `POST /cache/batch`, over keep-alive
+ * connections (node:http in Node, fetch in browsers: see open.ts / open.browser.ts).
  */
 export class HttpTransport implements Transport<string> {
   readonly immediate = false;
@@ -48,8 +48,14 @@ export class HttpTransport implements Transport<string> {
   private readonly headers: Record<string, string>;
   private readonly policy: RetryPolicy;
 
-  constructor(private readonly config: ResolvedConfig) {
+  private readonly client: HttpClient;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    client: (origin: string) => HttpClient,
+  ) {
     this.origin = new URL(config.url).href.replace(/\/+$/, '');
+    this.client = client(this.origin);
     this.headers = { 'content-type': 'application/json' };
     if (config.apiKey) this.headers.authorization = `Bearer ${config.apiKey}`;
     this.policy = config;
@@ -104,24 +110,19 @@ export class HttpTransport implements Transport<string> {
   }
 
   async close(): Promise<void> {
-    // fetch's connection pool closes idle sockets by itself and never keeps the process alive.
+    this.client.close();
   }
 
   /** One HTTP request; failures come out as AttemptFailure for the retry policy. */
   private async request(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(this.origin + path, { method, headers: this.headers, body, signal: AbortSignal.timeout(this.config.timeout) });
+      response = await this.client.request(method, path, this.headers, body, this.config.timeout);
     } catch (error) {
-      throw this.networkFailure(error, false);
+      throw this.networkFailure(error);
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw this.networkFailure(error, true);
-    }
-    if (response.ok) {
+    const text = response.text;
+    if (response.status >= 200 && response.status < 300) {
       try {
         return JSON.parse(text);
       } catch {
@@ -131,7 +132,7 @@ export class HttpTransport implements Transport<string> {
     throw this.statusFailure(response.status, text, path);
   }
 
-  private networkFailure(error: unknown, answered: boolean): AttemptFailure {
+  private networkFailure(error: unknown): AttemptFailure {
     if ((error as { name?: string })?.name === 'TimeoutError') {
       return new AttemptFailure(
         new LixTimeoutError(`No answer from the Lix Cache server at ${this.origin} within ${this.config.timeout} ms. Check that it is up and reachable, or raise the "timeout" option.`, { cause: error }),
@@ -146,7 +147,7 @@ export class HttpTransport implements Transport<string> {
         `Could not reach the Lix Cache server at ${this.origin} (${reason}). Start it (npx lix-cache-server) or point the "url" option / LIX_CACHE_URL at a running server.`,
         { cause: error },
       ),
-      answered || code === undefined || !NOT_SENT.has(code),
+      code === undefined || !NOT_SENT.has(code),
       true,
     );
   }

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config';
 import { HttpTransport } from './http';
+import { nodeHttpClient } from './node-http-client';
 import { openMemory } from './memory';
 import { openRedis } from './redis';
 import type { Transport } from './transport';
@@ -9,7 +10,7 @@ export function openTransport(config: ResolvedConfig): Transport {
   switch (config.scheme) {
     case 'http':
     case 'https':
-      return new HttpTransport(config) as Transport;
+      return new HttpTransport(config, nodeHttpClient) as Transport;
     case 'memory':
       return openMemory(config);
     default:

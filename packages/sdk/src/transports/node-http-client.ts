@@ -1,0 +1,73 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { HttpClient } from './http-client';
+
+/**
+ * Idle keep-alive sockets are dropped after this long: below the usual server
+ * keep-alive timeouts (Node 5 s, fastify 72 s), so a request never goes out on a
+ * socket the server is closing (which would fail it with ECONNRESET).
+ */
+const FREE_SOCKET_TIMEOUT_MS = 4000;
+
+function timeoutError(ms: number): Error {
+  const error = new Error(`no answer within ${ms} ms`);
+  error.name = 'TimeoutError';
+  return error;
+}
+
+/**
+ * node:http(s) with a keep-alive Agent: in Node 20 it carries small JSON requests
+ * 2-3x faster than the global fetch (undici), measured against the real server.
+ * Free sockets are unref'd by the Agent, so an idle client never holds the process open.
+ */
+export function nodeHttpClient(origin: string): HttpClient {
+  const url = new URL(origin);
+  const secure = url.protocol === 'https:';
+  const agent = secure ? new HttpsAgent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS }) : new HttpAgent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS });
+  const send = secure ? httpsRequest : httpRequest;
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port || (secure ? 443 : 80);
+  const base = url.pathname.replace(/\/+$/, '');
+
+  return {
+    request(method, path, headers, body, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        let settled = false;
+        const fail = (error: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error);
+        };
+        const req = send(
+          {
+            hostname,
+            port,
+            path: base + path,
+            method,
+            agent,
+            headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+          },
+          (res: IncomingMessage) => {
+            res.setEncoding('utf8');
+            let text = '';
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('error', fail);
+            res.on('end', () => {
+              if (settled) return;
+              settled = true;
+              clearTimeout(timer);
+              resolve({ status: res.statusCode ?? 0, text });
+            });
+          },
+        );
+        const timer = setTimeout(() => req.destroy(timeoutError(timeoutMs)), timeoutMs);
+        req.on('error', fail);
+        req.end(body);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
