@@ -33,6 +33,8 @@ import {
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from './validate';
 
+export { parseRedisUrl, type RedisTarget } from './redis-url';
+
 export interface RedisEngineOptions {
   /**
    * Where Redis (or Valkey) listens:
@@ -40,6 +42,8 @@ export interface RedisEngineOptions {
    * - `rediss://…` — the same over TLS;
    * - `redis-cluster://[user:password@]host1:port1,host2:port2,…` — a Redis Cluster,
    *   reached through any of the listed nodes (`rediss-cluster://` for TLS).
+   *
+   * Each may end in `?keyPrefix=…` (the `keyPrefix` option wins over it).
    */
   url: string;
   /**
@@ -47,7 +51,7 @@ export interface RedisEngineOptions {
    * apps) can share one Redis: values live at `<keyPrefix>k:<key>`, tag
    * indexes at `<keyPrefix>t:<tag>`, and `clear` deletes only those.
    * In a Cluster, a prefix with a `{hash tag}` puts every key in one slot.
-   * Default `'lix:'`.
+   * Default: the URL's `?keyPrefix=`, else `'lix:'`.
    */
   keyPrefix?: string;
   /** Overrides of the size limits (value size is checked on every write). Default: DEFAULT_LIMITS. */
@@ -182,16 +186,15 @@ export class RedisEngine implements Engine {
     if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
       throw new TypeError('RedisEngine needs { url }, e.g. new RedisEngine({ url: "redis://127.0.0.1:6379" }).');
     }
-    const keyPrefix = options.keyPrefix ?? 'lix:';
-    if (typeof keyPrefix !== 'string') throw new TypeError(`RedisEngine option "keyPrefix" must be a string; got ${String(keyPrefix)}.`);
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 2000);
     const commandTimeout = positive(options.commandTimeoutMs, 'commandTimeoutMs', 5000);
     this.limit = options.limit === undefined ? 0 : positive(options.limit, 'limit', 0);
     this.limits = resolveLimits(options.limits);
+    const target = parseRedisUrl(options.url);
+    const keyPrefix = options.keyPrefix ?? target.keyPrefix ?? 'lix:';
+    if (typeof keyPrefix !== 'string') throw new TypeError(`RedisEngine option "keyPrefix" must be a string; got ${String(keyPrefix)}.`);
     this.dataPrefix = `${keyPrefix}k:`;
     this.tagPrefix = `${keyPrefix}t:`;
-
-    const target = parseRedisUrl(options.url);
     this.where = target.where;
     this.keysInfo = new RegExp(`^db${target.db}:keys=(\\d+)`, 'm');
     const connection: RedisOptions = {

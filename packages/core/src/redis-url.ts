@@ -11,6 +11,8 @@ export interface RedisTarget {
   tls: boolean;
   /** host:port list for messages, without credentials. */
   where: string;
+  /** From `?keyPrefix=…`, when given. */
+  keyPrefix: string | undefined;
 }
 
 const EXAMPLES = 'redis://127.0.0.1:6379, redis://:password@host:6379/2, rediss://host:6380, or redis-cluster://host1:7000,host2:7001';
@@ -33,8 +35,24 @@ function parseHostPort(url: string, text: string): { host: string; port: number 
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port: match[2] ? parsePort(url, match[2]) : 6379 };
 }
 
-/** Parse `redis://`, `rediss://`, `redis-cluster://` and `rediss-cluster://` URLs, with a clear error for anything else. */
-export function parseRedisUrl(url: string): RedisTarget {
+/** The `?keyPrefix=` parameter; any other parameter is an error (a typo must not go unnoticed). */
+function parseQuery(url: string, query: string): string | undefined {
+  let keyPrefix: string | undefined;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name !== 'keyPrefix') throw bad(url, `the parameter "${name}" is unknown (known: keyPrefix)`);
+    keyPrefix = value;
+  }
+  return keyPrefix;
+}
+
+/**
+ * Parse `redis://`, `rediss://`, `redis-cluster://` and `rediss-cluster://` URLs,
+ * each optionally with `?keyPrefix=…`, with a clear error for anything else.
+ */
+export function parseRedisUrl(full: string): RedisTarget {
+  const queryAt = full.indexOf('?');
+  const url = queryAt < 0 ? full : full.slice(0, queryAt);
+  const keyPrefix = queryAt < 0 ? undefined : parseQuery(full, full.slice(queryAt + 1));
   const scheme = /^([a-z-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'redis-cluster' || scheme === 'rediss-cluster') {
     let rest = url.slice(scheme.length + 3).replace(/\/$/, '');
@@ -50,7 +68,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     }
     if (rest === '') throw bad(url, 'it lists no nodes');
     const nodes = rest.split(',').map((part) => parseHostPort(url, part.trim()));
-    return { host: '', port: 0, db: 0, nodes, username, password, tls: scheme === 'rediss-cluster', where: rest };
+    return { host: '', port: 0, db: 0, nodes, username, password, tls: scheme === 'rediss-cluster', where: rest, keyPrefix };
   }
   if (scheme !== 'redis' && scheme !== 'rediss') throw bad(url, scheme ? `the scheme "${scheme}://" is not a Redis one` : 'it has no scheme');
   let parsed: URL;
@@ -59,7 +77,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   } catch {
     throw bad(url, 'it is not a URL');
   }
-  if (parsed.hostname === '' ) throw bad(url, 'it has no host');
+  if (parsed.hostname === '') throw bad(url, 'it has no host');
   const path = parsed.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) throw bad(url, `the database "/${path}" is not a number`);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
@@ -73,5 +91,6 @@ export function parseRedisUrl(url: string): RedisTarget {
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     tls: scheme === 'rediss',
     where: `${parsed.hostname}:${port}`,
+    keyPrefix,
   };
 }

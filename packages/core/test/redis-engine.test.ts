@@ -265,5 +265,17 @@ describe('RedisEngine options', () => {
     expect(() => new RedisEngine({ url: 'redis://:secret@host:1/0', keyPrefix: 5 as unknown as string })).toThrow(/keyPrefix/);
     expect(() => new RedisEngine({ url: 'redis://:secret@host:1/bad' })).toThrow(/\*\*\*/);
     expect(() => new RedisEngine({ url: 'redis://h:1', commandTimeoutMs: -1 })).toThrow(/commandTimeoutMs/);
+    expect(() => new RedisEngine({ url: 'redis://h:1?keyprefix=x' })).toThrow(/"keyprefix" is unknown \(known: keyPrefix\)/);
+  });
+
+  it('takes the key prefix from the URL too', async () => {
+    const viaUrl = engineOn(`${standalone.url}/2?keyPrefix=fromurl:`);
+    await one(viaUrl, { op: 'set', key: 'k', value: 1 });
+    const redis = rawClient(`${standalone.url}/2`);
+    expect(await redis.keys('*')).toStrictEqual(['fromurl:k:k']);
+    const clusterEngine = engineOn(`${cluster.url}?keyPrefix={app}:`);
+    await clusterEngine.execute(Array.from({ length: 10 }, (_, i): Command => ({ op: 'set', key: `k${i}`, value: i })));
+    const perNode = await Promise.all(cluster.nodes.map(async (node) => (await rawClient(node.url).keys('{app}:*')).length));
+    expect(perNode.sort()).toStrictEqual([0, 0, 10]); // one hash tag: one slot, so one node
   });
 });

@@ -1,5 +1,5 @@
 import type { Limits } from 'lix-cache-core';
-import { DEFAULT_LIMITS } from 'lix-cache-core';
+import { DEFAULT_LIMITS, parseRedisUrl } from 'lix-cache-core';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -11,7 +11,10 @@ export interface ServerConfig {
   host: string;
   /** TCP port. Default 4000. Env `PORT`, flag `--port`. */
   port: number;
-  /** Where the data lives: `memory://` (default, in-process) or `redis://host:port`. Env `LIX_STORE`, flag `--store`. */
+  /**
+   * Where the data lives: `memory://` (default, in-process), `redis://[user:pass@]host:port[/db]` (`rediss://` for TLS),
+   * or `redis-cluster://host1:port1,host2:port2`; Redis URLs take `?keyPrefix=` (default `lix:`). Env `LIX_STORE`, flag `--store`.
+   */
   store: string;
   /** Most keys held; past it the least recently used are evicted. Default 500000. Env `LIX_CACHE_LIMIT`, flag `--limit`. */
   limit: number;
@@ -95,19 +98,21 @@ export function parseLogLevel(text: string, setting: string): LogLevel {
   return value as LogLevel;
 }
 
-/** `memory://`, `memory`, `redis://…` or `rediss://…`. */
+/** `memory://`, `memory`, `redis://…`, `rediss://…`, `redis-cluster://…` or `rediss-cluster://…`. */
 export function parseStore(text: string, setting: string): string {
   const value = text.trim();
   if (value === 'memory' || value === 'memory://') return 'memory://';
-  if (/^rediss?:\/\/./.test(value)) {
+  if (/^rediss?(-cluster)?:\/\/./.test(value)) {
     try {
-      new URL(value);
+      parseRedisUrl(value);
       return value;
-    } catch {
-      // fall through to the error below
+    } catch (error) {
+      throw new ConfigError(`${setting}: ${(error as Error).message}`);
     }
   }
-  throw new ConfigError(`${setting} must be memory:// (the in-process store) or a Redis URL such as redis://localhost:6379; got "${text}".`);
+  throw new ConfigError(
+    `${setting} must be memory:// (the in-process store), a Redis URL such as redis://localhost:6379, or a Redis Cluster URL such as redis-cluster://host1:7000,host2:7001; got "${text}".`,
+  );
 }
 
 /** A comma-separated list, blanks dropped. */

@@ -1,10 +1,13 @@
 import type { Engine } from 'lix-cache-core';
-import { LixError, MemoryEngine } from 'lix-cache-core';
+import { LixError, MemoryEngine, RedisEngine } from 'lix-cache-core';
 import type { ServerConfig } from './config';
 
 /**
  * Open the engine the store URL names. The one place that maps a URL scheme
- * to an engine: `memory://` (default) or `redis://` / `rediss://`.
+ * to an engine: `memory://` (default), or Redis/Valkey: `redis://` / `rediss://`
+ * (standalone) and `redis-cluster://h1:p1,h2:p2` / `rediss-cluster://` (Cluster),
+ * each optionally with `?keyPrefix=`. Redis bounds memory itself (its
+ * `maxmemory`), so `maxMemory` applies to the memory store only.
  */
 export async function openEngine(config: Pick<ServerConfig, 'store' | 'limit' | 'maxMemory' | 'limits'>): Promise<Engine> {
   const scheme = config.store.slice(0, config.store.indexOf(':'));
@@ -13,8 +16,11 @@ export async function openEngine(config: Pick<ServerConfig, 'store' | 'limit' | 
       return new MemoryEngine({ limit: config.limit, maxMemory: config.maxMemory, limits: config.limits });
     case 'redis':
     case 'rediss':
-      throw new LixError('unavailable', `The ${scheme}:// store is not available yet in this build of lix-cache-server. Use --store memory:// (the default) for now.`);
+    case 'redis-cluster':
+    case 'rediss-cluster':
+      // Connects in the background: until Redis answers, /health and every request say 503.
+      return new RedisEngine({ url: config.store, limit: config.limit, limits: config.limits });
     default:
-      throw new LixError('invalid_command', `Unknown store "${config.store}". Use memory:// or redis://host:port (flag --store, env LIX_STORE).`);
+      throw new LixError('invalid_command', `Unknown store "${config.store}". Use memory://, redis://host:port or redis-cluster://host1:port1,host2:port2 (flag --store, env LIX_STORE).`);
   }
 }
