@@ -13,6 +13,9 @@ export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'everysec', 'no'];
 
+/** Buffered bytes that are written at once rather than at the end of the event-loop turn. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 interface Waiter {
   resolve: () => void;
   reject: (error: Error) => void;
@@ -57,7 +60,9 @@ export class AppendOnlyLog {
   append(frame: Buffer): void {
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (!this.flushScheduled) {
+    // A caller that never yields to the event loop would otherwise buffer without bound.
+    if (this.pendingBytes >= MAX_BUFFERED_BYTES) this.flush(this.policy === 'always');
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushTurn);
     }

@@ -176,7 +176,11 @@ export class Persistence implements MutationJournal {
     this.logger = checked.log;
     this.snapshotLogBytes = checked.snapshotLogBytes;
     this.waitsForDisk = checked.fsync === 'always';
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (error) {
+      throw new Error(`Cannot create the data directory ${this.dir}: ${(error as Error).message}. Create it, or choose a directory this process may write.`, { cause: error });
+    }
     this.releaseLock = lockDir(this.dir);
     try {
       const { report, logSeq, logFd, logSize } = this.load();
