@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LixCache, LixCacheError } from '../src/index';
@@ -60,7 +63,8 @@ describe('config', () => {
       [{ logger: {} }, /"logger" must have a warn/],
       [{ url: 'memory://x?limit=abc' }, /"limit" must be a whole number/],
       [{ url: 'memory://x?color=red' }, /Unknown memory:\/\/ parameter "color"/],
-      [{ url: 'memory://x?dataDir=/tmp/x' }, /persistence/],
+      [{ url: 'memory://x?fsync=always' }, /"fsync" needs "dataDir"/],
+      [{ url: 'memory://x?dataDir=/tmp/x&fsync=sometimes' }, /"fsync" must be one of always, everysec, no/],
       [{ url: 'redis://h:6379?db=2' }, /Unknown redis:\/\/ parameter "db"/],
       [{ url: 'redis://h:notaport' }, /Invalid Redis URL|not a (valid )?URL/],
     ];
@@ -100,6 +104,24 @@ describe('config', () => {
     expect(stats.size).toBe(3);
     expect(stats.evictions).toBe(1);
     await small.close();
+  });
+
+  it('memory://?dataDir= keeps the data across engines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lix-sdk-'));
+    try {
+      const url = `memory://durable?dataDir=${encodeURIComponent(join(dir, 'data'))}&fsync=always`;
+      const first = new LixCache({ url });
+      await first.set('user:1', { name: 'Ann' }, { tags: ['team'] });
+      await first.incr('visits', 3);
+      await first.close();
+      const second = new LixCache({ url });
+      expect(await second.get('user:1')).toEqual({ name: 'Ann' });
+      expect(await second.get('visits')).toBe(3);
+      expect((await second.scan({ tag: 'team', keysOnly: true })).keys).toEqual(['user:1']);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the CommonJS build loads with require()', () => {

@@ -199,6 +199,17 @@ describe('auth', () => {
   });
 });
 
+describe('redis:// when Redis is not there', () => {
+  it('commands fail with LixConnectionError, health says why', async () => {
+    const cache = new LixCache({ url: `redis://127.0.0.1:${await freePort()}`, timeout: 1000 });
+    const error = await cache.get('k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LixConnectionError);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1/);
+    expect((await cache.health()).ok).toBe(false);
+    await cache.close();
+  });
+});
+
 describe('health when down', () => {
   it('resolves { ok: false } with the reason instead of throwing', async () => {
     const cache = new LixCache({ url: `http://127.0.0.1:${await freePort()}` });
