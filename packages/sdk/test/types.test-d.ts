@@ -51,6 +51,12 @@ describe('LixCache types', () => {
     expectTypeOf(cache.scanAll({ keysOnly: true })).toEqualTypeOf<AsyncIterableIterator<string>>();
   });
 
+  it('the seed’s untyped get with a fallback takes its type from the annotation', async () => {
+    const userSessions: string[] = await cache.get('user:1:sessions') || [];
+    expectTypeOf(userSessions).toEqualTypeOf<string[]>();
+    expectTypeOf(cache.get<string[]>('k').then((v) => v || [])).toEqualTypeOf<Promise<string[]>>();
+  });
+
   it('the seed’s scan: result.items[i].value', async () => {
     const result = await cache.scan({ prefix: 'session:' });
     expectTypeOf(result.items[0]!.value).toBeUnknown();
