@@ -1,14 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BenchSettings, Section } from './lib/report';
 import { renderSection } from './lib/report';
 import { httpThroughput } from './suites/http-throughput';
+import { batching } from './suites/batching';
+import { memory } from './suites/memory';
+import { scale } from './suites/scale';
+import { sessions } from './suites/sessions';
 
 const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
   http: httpThroughput,
+  batching,
+  sessions,
+  memory,
+  scale,
 };
 
 const { values } = parseArgs({
@@ -32,8 +39,8 @@ if (unknown.length) {
 }
 
 const settings: BenchSettings = values.quick ? { quick: true, seconds: 2, rounds: 2 } : { quick: false, seconds: 10, rounds: 3 };
-const require = createRequire(import.meta.url);
-const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
+// Read from node_modules directly: some packages do not export ./package.json.
+const version = (pkg: string) => (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
 const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? 'unknown';
 
 const header = [

@@ -1,0 +1,82 @@
+import { RedisStore } from 'connect-redis';
+import express, { type RequestHandler } from 'express';
+import session from 'express-session';
+import { LixCache } from 'lix-cache-sdk';
+import { lixSession, SessionStore } from 'lix-cache-session';
+import { createClient } from 'redis';
+
+/**
+ * One Express app, five ways to know who is asking. MODE picks:
+ * - none: no sessions at all (the framework's ceiling)
+ * - lix: lix-cache-session on LIX_CACHE_URL (a Lix server, or redis:// for the Redis engine in-process)
+ * - express-session-memory: express-session with its MemoryStore
+ * - express-session-redis: express-session with connect-redis on REDIS_URL
+ * POST /login starts a session; GET /api/profile answers from it.
+ */
+const mode = process.env.MODE ?? 'none';
+const user = { userId: 'user-1', username: 'alice', email: 'alice@example.com' };
+const app = express();
+
+// express-session and lix-cache-session both declare `req.session`; a real app
+// uses one of them, this file hosts both, so each side reads the request its own way.
+type ExpressSessionRequest = { session: session.Session & Record<string, unknown> };
+type LixRequest = { session?: Record<string, unknown>; login(user: object): Promise<unknown> };
+app.disable('x-powered-by');
+app.disable('etag');
+
+async function sessionLayer(): Promise<{ middleware?: RequestHandler; login: RequestHandler; profile: RequestHandler }> {
+  const fromExpressSession: RequestHandler = (req, res) => {
+    const data = (req as unknown as ExpressSessionRequest).session;
+    if (!data.userId) return void res.status(401).json({ error: 'Not authenticated' });
+    res.json({ userId: data.userId, username: data.username, email: data.email });
+  };
+  const loginExpressSession: RequestHandler = (req, res, next) => {
+    const request = req as unknown as ExpressSessionRequest;
+    request.session.regenerate((error: unknown) => {
+      if (error) return next(error);
+      Object.assign(request.session, user);
+      res.json({ message: 'Login successful' });
+    });
+  };
+  const expressSession = (store?: session.Store) =>
+    session({ secret: 'bench-secret', resave: false, saveUninitialized: false, store, cookie: { secure: false, httpOnly: true, maxAge: 3_600_000 } });
+
+  switch (mode) {
+    case 'none':
+      return { login: (_req, res) => void res.json({ message: 'no sessions' }), profile: (_req, res) => void res.json(user) };
+    case 'lix': {
+      const store = new SessionStore({ cache: new LixCache({ url: process.env.LIX_CACHE_URL }), ttl: 3600 });
+      return {
+        middleware: lixSession({ store, cookie: { secure: false } }),
+        login: async (req, res) => {
+          await (req as unknown as LixRequest).login(user);
+          res.json({ message: 'Login successful' });
+        },
+        profile: (req, res) => {
+          const data = (req as unknown as LixRequest).session;
+          if (!data) return void res.status(401).json({ error: 'Not authenticated' });
+          res.json({ userId: data.userId, username: data.username, email: data.email });
+        },
+      };
+    }
+    case 'express-session-memory':
+      return { middleware: expressSession(), login: loginExpressSession, profile: fromExpressSession };
+    case 'express-session-redis': {
+      const client = createClient({ url: process.env.REDIS_URL });
+      await client.connect();
+      return { middleware: expressSession(new RedisStore({ client })), login: loginExpressSession, profile: fromExpressSession };
+    }
+    default:
+      throw new Error(`Unknown MODE ${mode}: use none, lix, express-session-memory or express-session-redis.`);
+  }
+}
+
+const layer = await sessionLayer();
+if (layer.middleware) app.use(layer.middleware);
+app.post('/login', layer.login);
+app.get('/api/profile', layer.profile);
+app.get('/', (_req, res) => void res.json({ mode }));
+
+const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+server.keepAliveTimeout = 72_000;
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
