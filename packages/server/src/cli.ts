@@ -7,6 +7,7 @@ import {
   LOG_LEVELS,
   mergeOptions,
   optionsFromEnv,
+  parseFsync,
   parseInteger,
   parseLogLevel,
   parseOrigins,
@@ -41,6 +42,9 @@ const program = new Command('lix-cache-server')
   .option('--max-body-bytes <size>', 'largest request body (env LIX_MAX_BODY_BYTES; default 8mb)', flag((text, name) => parseSize(text, name, 1), '--max-body-bytes'))
   .option('--max-batch <n>', 'most commands per batch (env LIX_MAX_BATCH; default 1000)', flag(parseInteger, '--max-batch'))
   .option('--max-tags <n>', 'most tags per key (env LIX_MAX_TAGS; default 32)', flag(parseInteger, '--max-tags'))
+  .option('--data-dir <dir>', 'make the memory store durable: append-only log + snapshots here (env LIX_DATA_DIR; default none)')
+  .option('--fsync <policy>', 'with --data-dir: always|everysec|no (env LIX_FSYNC; default everysec)', flag(parseFsync, '--fsync'))
+  .option('--snapshot-interval <ms>', 'with --data-dir: snapshot this often when anything changed; 0 = by log size only (env LIX_SNAPSHOT_INTERVAL_MS; default 60000)', flag((text, name) => parseInteger(text, name, 0), '--snapshot-interval'))
   .option('--shutdown-timeout <ms>', 'longest graceful shutdown before exiting anyway (default 10000)', flag((text, name) => parseInteger(text, name, 0), '--shutdown-timeout'))
   .addHelpText(
     'after',
@@ -50,7 +54,8 @@ Auth is set by environment only (command lines are visible to other users in ps)
   LIX_API_KEYS=k1,k2      the accepted keys
 
 Flags win over environment variables. Example:
-  lix-cache-server --port 4000 --limit 100000 --max-memory 512mb`,
+  lix-cache-server --port 4000 --limit 100000 --max-memory 512mb
+  lix-cache-server --data-dir ./data --fsync everysec     # sessions survive restarts`,
   )
   .action(main);
 
@@ -68,6 +73,9 @@ interface Flags {
   maxBatch?: number;
   maxTags?: number;
   shutdownTimeout?: number;
+  dataDir?: string;
+  fsync?: ServerOptions['fsync'];
+  snapshotInterval?: number;
 }
 
 async function main(flags: Flags): Promise<void> {
@@ -83,6 +91,9 @@ async function main(flags: Flags): Promise<void> {
       corsOrigins: flags.corsOrigins,
       maxBodyBytes: flags.maxBodyBytes,
       shutdownTimeoutMs: flags.shutdownTimeout,
+      dataDir: flags.dataDir,
+      fsync: flags.fsync,
+      snapshotIntervalMs: flags.snapshotInterval,
       limits: { maxKeyBytes: flags.maxKeyBytes, maxValueBytes: flags.maxValueBytes, maxBatch: flags.maxBatch, maxTags: flags.maxTags },
     });
     running = await serve(options);

@@ -1,5 +1,5 @@
-import type { Limits } from 'lix-cache-core';
-import { DEFAULT_LIMITS, parseRedisUrl } from 'lix-cache-core';
+import type { FsyncPolicy, Limits } from 'lix-cache-core';
+import { DEFAULT_LIMITS, FSYNC_POLICIES, parseRedisUrl } from 'lix-cache-core';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -34,12 +34,21 @@ export interface ServerConfig {
   limits: Limits;
   /** How long a graceful shutdown may take before the process exits anyway, in ms. Default 10000. */
   shutdownTimeoutMs: number;
+  /**
+   * Make the memory store durable: an append-only log plus snapshots in this directory, loaded at start-up.
+   * Default: none (nothing is written to disk). Env `LIX_DATA_DIR`, flag `--data-dir`.
+   */
+  dataDir?: string;
+  /** With `dataDir`: `always`, `everysec` (default) or `no`. Env `LIX_FSYNC`, flag `--fsync`. */
+  fsync: FsyncPolicy;
+  /** With `dataDir`: snapshot (compacting the log) this often in ms when anything changed; 0: by log size only. Default 60000. Env `LIX_SNAPSHOT_INTERVAL_MS`, flag `--snapshot-interval`. */
+  snapshotIntervalMs: number;
 }
 
 /** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
 export type ServerOptions = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<Limits> };
 
-export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins'>> = Object.freeze({
+export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'dataDir'>> = Object.freeze({
   host: 'localhost',
   port: 4000,
   store: 'memory://',
@@ -49,6 +58,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 
   authEnabled: false,
   maxBodyBytes: 8 * 1024 * 1024,
   shutdownTimeoutMs: 10_000,
+  fsync: 'everysec',
+  snapshotIntervalMs: 60_000,
 });
 
 /** A setting with a bad value. `setting` names the flag and/or variable that holds it. */
@@ -115,6 +126,14 @@ export function parseStore(text: string, setting: string): string {
   );
 }
 
+export function parseFsync(text: string, setting: string): FsyncPolicy {
+  const value = text.trim().toLowerCase();
+  if (!(FSYNC_POLICIES as readonly string[]).includes(value)) {
+    throw new ConfigError(`${setting} must be one of ${FSYNC_POLICIES.join(', ')} (everysec: at most the last second is lost in a crash); got "${text}".`);
+  }
+  return value as FsyncPolicy;
+}
+
 /** A comma-separated list, blanks dropped. */
 export function parseList(text: string): string[] {
   return text
@@ -158,6 +177,9 @@ export const ENV_SETTINGS = {
   LIX_MAX_VALUE_BYTES: (text: string) => ({ limits: { maxValueBytes: parseSize(text, 'LIX_MAX_VALUE_BYTES', 1) } }),
   LIX_MAX_BATCH: (text: string) => ({ limits: { maxBatch: parseInteger(text, 'LIX_MAX_BATCH') } }),
   LIX_MAX_TAGS: (text: string) => ({ limits: { maxTags: parseInteger(text, 'LIX_MAX_TAGS') } }),
+  LIX_DATA_DIR: (text: string) => ({ dataDir: text.trim() }),
+  LIX_FSYNC: (text: string) => ({ fsync: parseFsync(text, 'LIX_FSYNC') }),
+  LIX_SNAPSHOT_INTERVAL_MS: (text: string) => ({ snapshotIntervalMs: parseInteger(text, 'LIX_SNAPSHOT_INTERVAL_MS', 0) }),
 } satisfies Record<string, (text: string) => ServerOptions>;
 
 /** Read the settings present in `env` (unset and empty variables are skipped). Throws ConfigError naming the variable. */
@@ -211,8 +233,18 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   checkNumber(config.maxMemory, 'maxMemory', 0);
   checkNumber(config.maxBodyBytes, 'maxBodyBytes', 1);
   checkNumber(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  checkNumber(config.snapshotIntervalMs, 'snapshotIntervalMs', 0);
+  config.fsync = parseFsync(String(config.fsync), 'fsync');
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir.length === 0)) {
+    throw new ConfigError(`dataDir must name a directory, e.g. ./data; got ${String(config.dataDir)}.`);
+  }
   if (typeof config.host !== 'string' || config.host.length === 0) throw new ConfigError(`host must be a host name or address such as localhost or 0.0.0.0; got ${String(config.host)}.`);
   config.store = parseStore(String(config.store), 'store');
+  if (config.dataDir !== undefined && config.store !== 'memory://') {
+    throw new ConfigError(
+      `--data-dir (LIX_DATA_DIR) makes the memory store durable; with ${config.store} the data lives in Redis, which persists it itself (appendonly yes). Remove one of the two.`,
+    );
+  }
   config.logLevel = parseLogLevel(String(config.logLevel), 'logLevel');
   if (typeof config.authEnabled !== 'boolean') throw new ConfigError(`authEnabled must be true or false; got ${String(config.authEnabled)}.`);
   if (!Array.isArray(config.apiKeys) || config.apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {

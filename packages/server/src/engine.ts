@@ -1,4 +1,4 @@
-import type { Engine } from 'lix-cache-core';
+import type { Engine, PersistenceLogger } from 'lix-cache-core';
 import { LixError, MemoryEngine, RedisEngine } from 'lix-cache-core';
 import type { ServerConfig } from './config';
 
@@ -9,11 +9,19 @@ import type { ServerConfig } from './config';
  * each optionally with `?keyPrefix=`. Redis bounds memory itself (its
  * `maxmemory`), so `maxMemory` applies to the memory store only.
  */
-export async function openEngine(config: Pick<ServerConfig, 'store' | 'limit' | 'maxMemory' | 'limits'>): Promise<Engine> {
+export async function openEngine(
+  config: Pick<ServerConfig, 'store' | 'limit' | 'maxMemory' | 'limits'> & Partial<Pick<ServerConfig, 'dataDir' | 'fsync' | 'snapshotIntervalMs'>>,
+  /** Receives the memory store's persistence messages (keys loaded, dropped torn records, write errors). */
+  log?: PersistenceLogger,
+): Promise<Engine> {
   const scheme = config.store.slice(0, config.store.indexOf(':'));
   switch (scheme) {
-    case 'memory':
-      return new MemoryEngine({ limit: config.limit, maxMemory: config.maxMemory, limits: config.limits });
+    case 'memory': {
+      // With a data dir the constructor loads the snapshot and log (and throws a PersistenceError on damage).
+      const persistence =
+        config.dataDir === undefined ? undefined : { dir: config.dataDir, fsync: config.fsync, snapshotIntervalMs: config.snapshotIntervalMs, log };
+      return new MemoryEngine({ limit: config.limit, maxMemory: config.maxMemory, limits: config.limits, persistence });
+    }
     case 'redis':
     case 'rediss':
     case 'redis-cluster':

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { PersistenceLogger } from 'lix-cache-core';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { buildApp } from './app';
@@ -16,8 +17,13 @@ export interface RunningServer {
 /** Open the configured engine, build the app and listen: what `lix-cache-server` does, for programmatic use. */
 export async function serve(options: ServerConfig | ServerOptions = {}): Promise<RunningServer> {
   const config = resolveConfig(options);
-  const engine = await openEngine(config);
+  // The engine loads its data before the app (and its logger) exists: hold its messages until then.
+  const held: Parameters<PersistenceLogger>[] = [];
+  let log: PersistenceLogger = (...line) => held.push(line);
+  const engine = await openEngine(config, (...line) => log(...line));
   const app = await buildApp(engine, config);
+  log = (level, message, details) => app.log[level](details, message);
+  for (const line of held.splice(0)) log(...line);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -30,7 +36,10 @@ export async function serve(options: ServerConfig | ServerOptions = {}): Promise
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${displayHost(config.host)}:${port}`;
-  app.log.info({ url, store: config.store, limit: config.limit, maxMemory: config.maxMemory, auth: config.authEnabled, corsOrigins: config.corsOrigins }, 'Lix Cache started');
+  app.log.info(
+    { url, store: config.store, limit: config.limit, maxMemory: config.maxMemory, dataDir: config.dataDir, fsync: config.dataDir ? config.fsync : undefined, auth: config.authEnabled, corsOrigins: config.corsOrigins },
+    'Lix Cache started',
+  );
   return { app, config, url, close: () => app.close() };
 }
 
