@@ -7,6 +7,7 @@ import { renderSection } from './lib/report';
 import { httpThroughput } from './suites/http-throughput';
 import { batching } from './suites/batching';
 import { memory } from './suites/memory';
+import { persistence } from './suites/persistence';
 import { scale } from './suites/scale';
 import { sessions } from './suites/sessions';
 
@@ -16,6 +17,7 @@ const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
   sessions,
   memory,
   scale,
+  persistence,
 };
 
 const { values } = parseArgs({

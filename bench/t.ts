@@ -1,0 +1,13 @@
+import { spawn } from 'node:child_process';
+import { startServer } from '../test/helpers/server-process';
+import { load } from './lib/autocannon';
+import { waitFor } from '../test/helpers/wait-for';
+const lix = await startServer();
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof2', '--import', 'tsx', 'targets/session-app.ts'], { env: { ...process.env, MODE: 'lix', LIX_CACHE_URL: lix.url, PORT: '45123' }, stdio: 'inherit' });
+const url = 'http://127.0.0.1:45123';
+await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 20000 });
+const r = await fetch(`${url}/login`, { method: 'POST' });
+const cookie = r.headers.getSetCookie().map((c) => c.split(';', 1)[0]).join('; ');
+console.log(await load({ url: `${url}/api/profile`, headers: { cookie }, seconds: 4 }));
+child.kill('SIGTERM'); await new Promise((r) => child.once('close', r));
+await lix.stop(); process.exit(0);
