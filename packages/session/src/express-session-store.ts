@@ -16,13 +16,17 @@ interface ExpressSessionStore extends EventEmitter {
 }
 const { Store } = createRequire(import.meta.url)('express-session') as { Store: new () => ExpressSessionStore };
 
-/** An express-session session as stored: its cookie plus the app's fields. */
+/** What this store reads from an express-session session: its cookie (after JSON, `expires` is a string). */
 export interface StoredExpressSession {
-  cookie: { expires?: Date | string | null; maxAge?: number | null; originalMaxAge?: number | null } & Record<string, unknown>;
-  [field: string]: unknown;
+  cookie: { expires?: Date | string | null; maxAge?: number | null; originalMaxAge?: number | null };
 }
 
 type Callback<T = void> = (error: unknown, result?: T) => void;
+/**
+ * Callbacks that hand sessions back take `any`, as connect-redis's do: express-session's
+ * `SessionData` is augmented by each app, so no fixed type here could be assigned to it.
+ */
+type SessionCallback<T> = (error: any, result?: T) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Options of `new LixSessionStore(options)`. */
 export interface LixSessionStoreOptions {
@@ -83,7 +87,7 @@ export class LixSessionStore extends Store {
     return this.ttl;
   }
 
-  get(sid: string, callback: Callback<StoredExpressSession | null>): void {
+  get(sid: string, callback: SessionCallback<any>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
     settle(this.cache.get<StoredExpressSession>(this.keyOf(sid)), callback);
   }
 
@@ -105,7 +109,7 @@ export class LixSessionStore extends Store {
   }
 
   /** Every live session, as an array (their ids are not stored). */
-  all(callback: Callback<StoredExpressSession[]>): void {
+  all(callback: SessionCallback<any[]>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
     settle(
       (async () => {
         const sessions: StoredExpressSession[] = [];

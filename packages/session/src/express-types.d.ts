@@ -1,6 +1,13 @@
 import type { SessionData } from './options';
 import type { Session, SessionInput, SessionStore } from './session-store';
 
+/*
+ * A declaration file on purpose: express-session declares `req.session` too, with another
+ * type. A program that holds both (a benchmark comparing them, a monorepo) would fail to
+ * compile on the clash; in a .d.ts it is skipped under `skipLibCheck`, and the first
+ * declaration's type stands. An app uses one of the two.
+ */
+
 /**
  * Register your store to type `req.session` everywhere (declaration merging):
  *
@@ -11,7 +18,6 @@ import type { Session, SessionInput, SessionStore } from './session-store';
  * ```
  * Without it, `req.session` holds `SessionData` (any JSON fields).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Register {}
 
 /** The session data type of the registered store. */

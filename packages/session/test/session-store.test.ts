@@ -323,8 +323,8 @@ describe.each(['http', 'memory'] as const)('SessionStore over %s://', (backend) 
         const m = await sessions.metrics();
         return m.activeSessions === 0 ? m : undefined;
       }, { what: 'sessions to leave the active window' });
-      expect(idle.totalSessions).toBe(3);
-      expect(idle.averageSessionLength).toBeGreaterThan(0);
+      expect(idle!.totalSessions).toBe(3);
+      expect(idle!.averageSessionLength).toBeGreaterThan(0);
     });
   });
 
