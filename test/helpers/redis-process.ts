@@ -240,9 +240,10 @@ async function clusterInfo(port: number): Promise<string> {
 /**
  * Start `masters` redis-servers in cluster mode and join them with
  * `redis-cli --cluster create … --cluster-replicas 0`; resolves once every node
- * reports `cluster_state:ok` with all 16384 slots assigned.
+ * reports `cluster_state:ok` with all 16384 slots assigned. `persistence`: AOF
+ * on every node, so a node stopped and restarted keeps its keys.
  */
-export async function startRedisCluster({ masters = 3 }: { masters?: number } = {}): Promise<RedisCluster> {
+export async function startRedisCluster({ masters = 3, persistence = false }: { masters?: number; persistence?: boolean } = {}): Promise<RedisCluster> {
   if (!Number.isInteger(masters) || masters < 3) throw new Error(`A Redis Cluster needs at least 3 masters; got ${masters}.`);
   const nodes: Node[] = [];
   const clusterDir = tempDir('cluster');
@@ -259,7 +260,8 @@ export async function startRedisCluster({ masters = 3 }: { masters?: number } = 
         await run('mkdir', ['-p', dir]);
         const node = new Node(port, dir, [
           '--save', '',
-          '--appendonly', 'no',
+          '--appendonly', persistence ? 'yes' : 'no',
+          '--appendfsync', 'always',
           '--cluster-enabled', 'yes',
           '--cluster-config-file', 'nodes.conf',
           '--cluster-node-timeout', '2000',

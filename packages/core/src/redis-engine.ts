@@ -216,6 +216,9 @@ export class RedisEngine implements Engine {
             enableAutoPipelining: true,
             clusterRetryStrategy: retry,
             slotsRefreshTimeout: this.connectTimeoutMs,
+            // A down slot answers 503 within ~0.5 s instead of ~1.6 s of retries (16 × 100 ms);
+            // 5 redirections still follow MOVED/ASK through a resharding.
+            maxRedirections: 5,
             redisOptions: { ...connection, enableOfflineQueue: undefined } as RedisOptions,
           })
         : new Redis({ ...connection, host: target.host, port: target.port, db: target.db, retryStrategy: retry });
@@ -284,11 +287,32 @@ export class RedisEngine implements Engine {
   async health(): Promise<EngineHealth> {
     if (this.closed) return { ok: false, message: 'the engine is closed' };
     if (this.client.status !== 'ready') return { ok: false, message: this.unreachable() };
+    if (this.client instanceof Cluster) return this.clusterHealth(this.client);
     try {
-      await Promise.all(this.masters().map((node) => node.ping()));
+      await this.client.ping();
       return { ok: true };
     } catch (error) {
       return { ok: false, message: `Redis at ${this.where} does not answer: ${(error as Error).message}` };
+    }
+  }
+
+  /** Healthy when every slot's master is connected and every master says cluster_state:ok. */
+  private async clusterHealth(cluster: Cluster): Promise<EngineHealth> {
+    const masters = this.masters();
+    const live = new Set(masters.map(nodeId));
+    const lost = cluster.slots.find((owners) => owners[0] === undefined || !live.has(owners[0]));
+    if (lost) {
+      // The client dropped that master when it went away; reload the slot map so it connects to it again once it is back.
+      cluster.refreshSlotsCache();
+      return { ok: false, message: `the Redis Cluster master ${lost[0] ?? '(none)'} is unreachable, so part of the keyspace is` };
+    }
+    try {
+      const states = await Promise.all(masters.map((node) => node.cluster('INFO') as Promise<string>));
+      const failing = states.findIndex((info) => !info.includes('cluster_state:ok'));
+      if (failing < 0) return { ok: true };
+      return { ok: false, message: `Redis Cluster node ${nodeId(masters[failing]!)} reports the cluster is down (cluster_state is not ok)` };
+    } catch (error) {
+      return { ok: false, message: `Redis Cluster at ${this.where} does not answer: ${(error as Error).message}` };
     }
   }
 

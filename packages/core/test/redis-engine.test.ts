@@ -29,6 +29,7 @@ function engineOn(url: string, options: Partial<ConstructorParameters<typeof Red
 const raws: Redis[] = [];
 function rawClient(url: string): Redis {
   const client = new Redis(url, { lazyConnect: false });
+  client.on('error', () => undefined); // tests stop servers under it
   raws.push(client);
   return client;
 }
@@ -237,6 +238,31 @@ describe('RedisEngine when Redis goes away', () => {
       expect(outcomes.other).toStrictEqual([]);
       const values = await engine.execute(written.map((i): Command => ({ op: 'get', key: `n${i}` })));
       expect(values.map((result) => (result as GetResult).value)).toStrictEqual(written);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('in a Cluster, a master stopped and restarted: its keys answer unavailable and health says so, then all is back', async () => {
+    const redis = await startRedisCluster({ masters: 3, persistence: true });
+    try {
+      const engine = engineOn(redis.url);
+      const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+      await engine.execute(keys.map((key, i): Command => ({ op: 'set', key, value: i, tags: ['all'] })));
+      const victim = redis.processes[1]!;
+      const probe = rawClient(victim.url);
+      const onVictim = (await probe.keys('lix:k:*')).map((key) => key.slice('lix:k:'.length));
+      probe.disconnect();
+      expect(onVictim.length).toBeGreaterThan(0);
+      await victim.stop();
+      await expect(engine.execute([{ op: 'get', key: onVictim[0]! }])).rejects.toMatchObject({ code: 'unavailable' });
+      await waitFor(async () => (await engine.health()).ok === false, { what: 'health to report the lost master' });
+      expect((await engine.health()).message).toMatch(/Redis Cluster/);
+      await victim.restart();
+      await waitFor(async () => (await engine.health()).ok, { what: 'health to recover', timeoutMs: 15_000 });
+      const values = await engine.execute(keys.map((key): Command => ({ op: 'get', key })));
+      expect(values.map((result) => (result as GetResult).value)).toStrictEqual(keys.map((_, i) => i));
+      expect(await tagKeys(engine, 'all')).toHaveLength(30);
     } finally {
       await redis.stop();
     }
