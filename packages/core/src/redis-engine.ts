@@ -286,7 +286,14 @@ export class RedisEngine implements Engine {
 
   async health(): Promise<EngineHealth> {
     if (this.closed) return { ok: false, message: 'the engine is closed' };
-    if (this.client.status !== 'ready') return { ok: false, message: this.unreachable() };
+    if (this.client.status !== 'ready') {
+      try {
+        // Answer a probe quickly: a first connection that works takes milliseconds.
+        await this.whenReady(Math.min(this.connectTimeoutMs, 500));
+      } catch {
+        return { ok: false, message: this.unreachable() };
+      }
+    }
     if (this.client instanceof Cluster) return this.clusterHealth(this.client);
     try {
       await this.client.ping();
@@ -325,12 +332,12 @@ export class RedisEngine implements Engine {
   }
 
   /** Wait for the first connection (bounded); once connected, a lost connection fails at once. */
-  private async whenReady(): Promise<void> {
+  private async whenReady(timeoutMs = this.connectTimeoutMs): Promise<void> {
     if (this.closed) throw lixError('unavailable', 'this RedisEngine was closed; create a new one');
     if (this.everReady) throw lixError('unavailable', this.unreachable());
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(lixError('unavailable', this.unreachable())), this.connectTimeoutMs);
+      timer = setTimeout(() => reject(lixError('unavailable', this.unreachable())), timeoutMs);
     });
     try {
       await Promise.race([this.firstReady, timeout]);
@@ -340,7 +347,7 @@ export class RedisEngine implements Engine {
   }
 
   private unreachable(): string {
-    return `Redis at ${this.where} is unreachable (${this.lastError ?? `connection ${this.client.status}`})`;
+    return `Redis at ${this.where} is unreachable (${this.lastError ?? 'no connection yet'})`;
   }
 
   /** The error `execute` rejects with: `unavailable` for anything that is not a command's own error. */
