@@ -211,13 +211,16 @@ end
 `;
 
 /**
- * tagAdd(T; member, ttlMs) → up to 2 random other members: the caller checks
- * them and prunes dead ones, so a busy tag's set stays near its live size.
+ * tagAdd(T; member, ttlMs) → once the set holds more than 16 members, 3 random
+ * members: the caller checks them and prunes dead ones, so a busy tag's set
+ * stays near its live size (at most ~2x, or 16); small sets, such as one
+ * user's sessions, skip the extra round trips.
  */
 export const TAG_ADD_SCRIPT = `${STRETCH}
 local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SADD', KEYS[1], ARGV[1])
 stretch(KEYS[1], ARGV[2], existed)
+if redis.call('SCARD', KEYS[1]) <= 16 then return {} end
 return redis.call('SRANDMEMBER', KEYS[1], 3)
 `;
 
