@@ -31,12 +31,27 @@ export interface LixCacheConfig {
   /**
    * Automatic batching: every command issued in one tick goes out as one request, and
    * identical gets in it share one command. `false` sends each command on its own.
-   * `{ maxBatchSize }` caps the commands per request (default 1000, the server's default
-   * `LIX_MAX_BATCH`); bigger batches are split. Default `true`.
+   * Default `true`, or an object to tune it (see {@link BatchingOptions}).
    */
-  batching?: boolean | { maxBatchSize?: number };
+  batching?: boolean | BatchingOptions;
   /** Receives warnings (e.g. "remote server without an API key"). Default `console`. */
   logger?: LixLogger;
+}
+
+/** Tuning of automatic batching (`batching: { … }`). */
+export interface BatchingOptions {
+  /**
+   * Most commands in one request (default 1000, the server's default `LIX_MAX_BATCH`);
+   * bigger batches are split into several requests.
+   */
+  maxBatchSize?: number;
+  /**
+   * Most batch requests unanswered at once (default 4). While that many are out, new
+   * commands wait in the queue and leave together as one request when one is answered:
+   * no added latency when idle, fewer and larger requests under load. 1 sends one batch
+   * at a time (the most coalescing); higher values overlap more round trips.
+   */
+  maxInFlight?: number;
 }
 
 export interface ResolvedConfig {
@@ -50,10 +65,14 @@ export interface ResolvedConfig {
   retryDelay: number;
   batching: boolean;
   maxBatchSize: number;
+  maxInFlight: number;
   logger: LixLogger;
 }
 
 export const DEFAULT_URL = 'http://localhost:4000';
+
+/** Batch requests in flight per client; measured with bench/ (sessions, batching). */
+const DEFAULT_MAX_IN_FLIGHT = 4;
 
 const SCHEMES = ['http', 'https', 'memory', 'redis', 'rediss', 'redis-cluster', 'rediss-cluster'];
 
@@ -103,11 +122,13 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
   }
   let batching = true;
   let maxBatchSize = DEFAULT_LIMITS.maxBatch;
+  let maxInFlight = DEFAULT_MAX_IN_FLIGHT;
   if (typeof config.batching === 'boolean') batching = config.batching;
   else if (typeof config.batching === 'object' && config.batching !== null) {
     maxBatchSize = number(config.batching.maxBatchSize, 'batching.maxBatchSize', maxBatchSize, { integer: true, min: 1 });
+    maxInFlight = number(config.batching.maxInFlight, 'batching.maxInFlight', maxInFlight, { integer: true, min: 1 });
   } else if (config.batching !== undefined) {
-    throw invalid(`LixCache option "batching" must be true, false or { maxBatchSize }; got ${String(config.batching)}.`);
+    throw invalid(`LixCache option "batching" must be true, false or { maxBatchSize, maxInFlight }; got ${String(config.batching)}.`);
   }
   const logger = config.logger ?? console;
   if (typeof logger?.warn !== 'function') throw invalid('LixCache option "logger" must have a warn(message) method.');
@@ -120,6 +141,7 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
     retryDelay: number(config.retryDelay, 'retryDelay', 100),
     batching,
     maxBatchSize,
+    maxInFlight,
     logger,
   };
 }

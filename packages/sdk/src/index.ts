@@ -1,7 +1,7 @@
 export { LixCache } from './lix-cache';
 export { Collection, type BatchSetItem } from './collection';
 export { Value } from './value';
-export type { LixCacheConfig, LixLogger } from './config';
+export type { LixCacheConfig, BatchingOptions, LixLogger } from './config';
 export {
   LixCacheError,
   LixConnectionError,

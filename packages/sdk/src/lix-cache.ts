@@ -1,6 +1,8 @@
 import {
   isErrorResult,
   parseCommand,
+  validateKey,
+  validateTtl,
   type Command,
   type ErrorResult,
   type GetResult,
@@ -8,7 +10,7 @@ import {
   type ScanResult,
   type SuccessResult,
 } from 'lix-cache-core';
-import { Batcher } from './batcher';
+import { Batcher, type Decode } from './batcher';
 import { Collection } from './collection';
 import { isLocalHost, resolveConfig, type LixCacheConfig, type ResolvedConfig } from './config';
 import { errorFromResult, fromCoreError, LixCacheError, LixValidationError } from './errors';
@@ -65,7 +67,7 @@ export class LixCache {
       );
     }
     this.transport = openTransport(this.config);
-    this.batcher = new Batcher(this.transport, this.config.maxBatchSize);
+    this.batcher = new Batcher(this.transport, this.config.maxBatchSize, this.config.maxInFlight);
     this.batching = this.config.batching && !this.transport.immediate;
   }
 
@@ -78,7 +80,7 @@ export class LixCache {
 
   /** Validate a command here, so bad input fails with a clear error and no round trip. */
   private parse(input: unknown): Command {
-    if (this.closed) throw new LixCacheError('closed', 'This LixCache was closed. Create a new LixCache to keep using the cache.');
+    if (this.closed) throw closedError();
     try {
       return parseCommand(input, this.transport.limits);
     } catch (error) {
@@ -86,40 +88,56 @@ export class LixCache {
     }
   }
 
-  /** Run one command through the batcher; its error result becomes a typed throw. */
-  private async run<R extends SuccessResult>(input: Record<string, unknown>): Promise<R> {
-    const command = this.parse(input);
-    const result = await (this.batching ? this.batcher.enqueue(command) : this.batcher.sendNow(command));
-    if (isErrorResult(result)) throw errorFromResult(result);
-    return result as R;
+  /**
+   * Run one command through the batcher; resolves with `decode(result)`. No async
+   * layers: the batcher's promise is the caller's, so a command costs one promise.
+   */
+  private run<R>(command: Command, decode: Decode<R>): Promise<R> {
+    return this.batching ? this.batcher.enqueue(command, decode) : this.batcher.sendNow(command, decode);
+  }
+
+  private send<R>(input: Record<string, unknown>, decode: Decode<R>): Promise<R> {
+    try {
+      return this.run(this.parse(input), decode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A get, validated by core's checks for its two fields: the same checks as parseCommand, without its copy of the input. */
+  private sendGet<R>(key: string, options: GetOptions | undefined, decode: Decode<R>): Promise<R> {
+    try {
+      if (this.closed) throw closedError();
+      let command: Command;
+      try {
+        const touch = validateTtl(options?.touch, this.transport.limits, 'touch');
+        command = touch === undefined ? { op: 'get', key: validateKey(key, this.transport.limits) } : { op: 'get', key: validateKey(key, this.transport.limits), touch };
+      } catch (error) {
+        throw fromCoreError(error);
+      }
+      return this.run(command, decode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The value at `key`, or null when it is missing or expired. `touch` resets its TTL as it reads. */
-  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | null> {
-    const result = await this.run<GetResult>({ op: 'get', key, touch: options?.touch });
-    return result.value as T | null;
+  get<T = unknown>(key: string, options?: GetOptions): Promise<T | null> {
+    return this.sendGet(key, options, valueOf) as Promise<T | null>;
   }
 
   /** The value at `key` with its remaining TTL, or null when the key is missing. */
-  async getEntry<T = unknown>(key: string, options?: GetOptions): Promise<Entry<T> | null> {
-    const result = await this.run<GetResult>({ op: 'get', key, touch: options?.touch });
-    // `found` tells a stored null from a missing key; servers before it only send value.
-    const found = result.found ?? result.value !== null;
-    return found ? { value: result.value as T, ttl: result.ttl ?? null } : null;
+  getEntry<T = unknown>(key: string, options?: GetOptions): Promise<Entry<T> | null> {
+    return this.sendGet(key, options, entryOf) as Promise<Entry<T> | null>;
   }
 
   /** Store `value` at `key`. Resolves true when written (false only when `nx`/`xx` kept it from being written). */
-  async set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
-    const result = await this.run<Extract<Result, { op: 'set'; success: true }>>({
-      op: 'set',
-      key,
-      value,
-      ttl: options?.ttl,
-      nx: options?.nx,
-      xx: options?.xx,
-      tags: options?.tags,
-    });
-    return result.written ?? true;
+  set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
+    const input =
+      options === undefined
+        ? { op: 'set', key, value }
+        : { op: 'set', key, value, ttl: options.ttl, nx: options.nx, xx: options.xx, tags: options.tags };
+    return this.send(input, writtenOf);
   }
 
   /**
@@ -127,21 +145,18 @@ export class LixCache {
    * (and writes nothing) when the key is absent, so a deleted key is never revived.
    * Throws LixTypeError (`not_object`) when the stored value is not an object.
    */
-  async merge<T extends object = Record<string, unknown>>(key: string, patch: Partial<T>, options?: MergeOptions): Promise<boolean> {
-    const result = await this.run<Extract<Result, { op: 'merge' }>>({ op: 'merge', key, value: patch, ttl: options?.ttl });
-    return result.success;
+  merge<T extends object = Record<string, unknown>>(key: string, patch: Partial<T>, options?: MergeOptions): Promise<boolean> {
+    return this.send({ op: 'merge', key, value: patch, ttl: options?.ttl }, successOf);
   }
 
   /** Delete `key`. Resolves whether it existed. */
-  async delete(key: string): Promise<boolean> {
-    const result = await this.run<Extract<Result, { op: 'delete' }>>({ op: 'delete', key });
-    return result.deleted ?? true;
+  delete(key: string): Promise<boolean> {
+    return this.send({ op: 'delete', key }, deletedOf);
   }
 
   /** Whether `key` holds a live value. */
-  async exists(key: string): Promise<boolean> {
-    const result = await this.run<Extract<Result, { op: 'exists' }>>({ op: 'exists', key });
-    return result.exists;
+  exists(key: string): Promise<boolean> {
+    return this.send({ op: 'exists', key }, existsOf);
   }
 
   /**
@@ -149,33 +164,28 @@ export class LixCache {
    * Throws LixTypeError (`non_numeric`) when the value is not a number. Never retried
    * once the request may have reached the server, so it never counts twice.
    */
-  async incr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
-    const result = await this.run<Extract<Result, { op: 'incr' | 'decr' }>>({ op: 'incr', key, amount, ttl: options?.ttl });
-    return result.value;
+  incr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
+    return this.send({ op: 'incr', key, amount, ttl: options?.ttl }, valueOf) as Promise<number>;
   }
 
   /** Subtract `amount` (default 1); may go negative. See `incr`. */
-  async decr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
-    const result = await this.run<Extract<Result, { op: 'incr' | 'decr' }>>({ op: 'decr', key, amount, ttl: options?.ttl });
-    return result.value;
+  decr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
+    return this.send({ op: 'decr', key, amount, ttl: options?.ttl }, valueOf) as Promise<number>;
   }
 
   /** Reset the TTL of `key` to `ttl` seconds (0 removes it). Resolves false when the key is absent. */
-  async expire(key: string, ttl: number): Promise<boolean> {
-    const result = await this.run<Extract<Result, { op: 'expire' }>>({ op: 'expire', key, ttl });
-    return result.success;
+  expire(key: string, ttl: number): Promise<boolean> {
+    return this.send({ op: 'expire', key, ttl }, successOf);
   }
 
   /** Delete every key tagged `tag`. Resolves how many were deleted. */
-  async invalidate(tag: string): Promise<number> {
-    const result = await this.run<Extract<Result, { op: 'invalidate' }>>({ op: 'invalidate', tag });
-    return result.deleted;
+  invalidate(tag: string): Promise<number> {
+    return this.send({ op: 'invalidate', tag }, invalidatedOf);
   }
 
   /** Delete everything. Resolves how many keys were deleted. */
-  async clear(): Promise<number> {
-    const result = await this.run<Extract<Result, { op: 'clear' }>>({ op: 'clear' });
-    return result.cleared;
+  clear(): Promise<number> {
+    return this.send({ op: 'clear' }, clearedOf);
   }
 
   // ---- scan ---------------------------------------------------------------
@@ -224,7 +234,7 @@ export class LixCache {
   }
 
   private scanPage(opts: ScanOptions): Promise<ScanResult> {
-    return this.run<ScanResult>({ op: 'scan', ...opts });
+    return this.send({ op: 'scan', ...opts }, succeeded) as Promise<ScanResult>;
   }
 
   // ---- batch, stats, health -------------------------------------------------
@@ -240,12 +250,12 @@ export class LixCache {
         { message: 'not an array' },
       ]);
     }
-    if (this.closed) this.parse(undefined);
+    if (this.closed) throw closedError();
     return Promise.all(
       commands.map((input) => {
         try {
           const command = parseCommand(input, this.transport.limits);
-          return this.transport.immediate ? this.batcher.sendNow(command) : this.batcher.enqueue(command);
+          return this.transport.immediate ? this.batcher.sendNow(command, raw) : this.batcher.enqueue(command, raw);
         } catch (error) {
           return Promise.resolve(errorResult(input, fromCoreError(error)));
         }
@@ -336,6 +346,30 @@ export class LixCache {
     await this.transport.close();
   }
 }
+
+function closedError(): LixCacheError {
+  return new LixCacheError('closed', 'This LixCache was closed. Create a new LixCache to keep using the cache.');
+}
+
+// Decoders of raw results, module-level so a call allocates no closure for them.
+function succeeded(result: Result): SuccessResult {
+  if (isErrorResult(result)) throw errorFromResult(result);
+  return result;
+}
+const raw = (result: Result): Result => result;
+const valueOf = (result: Result): unknown => (succeeded(result) as GetResult).value;
+function entryOf(result: Result): Entry<unknown> | null {
+  const get = succeeded(result) as GetResult;
+  // `found` tells a stored null from a missing key; servers before it only send value.
+  const found = get.found ?? get.value !== null;
+  return found ? { value: get.value, ttl: get.ttl ?? null } : null;
+}
+const writtenOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'set'; success: true }>).written ?? true;
+const successOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'merge' | 'expire' }>).success;
+const deletedOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'delete' }>).deleted ?? true;
+const existsOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'exists' }>).exists;
+const invalidatedOf = (result: Result): number => (succeeded(result) as Extract<Result, { op: 'invalidate' }>).deleted;
+const clearedOf = (result: Result): number => (succeeded(result) as Extract<Result, { op: 'clear' }>).cleared;
 
 function scanOptions(prefixOrOptions: string | ScanOptions | undefined, options: ScanOptions | undefined): ScanOptions {
   if (typeof prefixOrOptions === 'string') return { ...options, prefix: prefixOrOptions };

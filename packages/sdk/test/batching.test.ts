@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
+import { waitFor } from '../../../test/helpers/wait-for';
 import { LixCache } from '../src/index';
 import { startCountingProxy, type CountingProxy } from './helpers/counting-proxy';
 
@@ -26,6 +27,10 @@ describe('automatic batching', () => {
     expect(await server.stop()).toBe(0);
   });
   beforeEach(() => proxy.reset());
+  afterEach(() => {
+    proxy.hold = false;
+    proxy.release();
+  });
 
   it('sends every command issued in one tick as one request', async () => {
     const cache = client();
@@ -60,14 +65,15 @@ describe('automatic batching', () => {
     const cache = client({ batching: { maxBatchSize: 10 } });
     const values = await Promise.all(Array.from({ length: 25 }, (_, i) => cache.get<number>(`k:${i}`)));
     expect(values).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    expect(proxy.batches).toEqual([10, 10, 5]);
+    // read-only chunks go out concurrently, so they may arrive in any order
+    expect(proxy.batches.toSorted((a, b) => b - a)).toEqual([10, 10, 5]);
   });
 
   it('the default cap matches the server default batch limit (1000)', async () => {
     const cache = client();
     const results = await cache.batch(Array.from({ length: 2001 }, (_, i) => ({ op: 'exists' as const, key: `k:${i % 50}` })));
     expect(results.every((result) => 'exists' in result && result.exists)).toBe(true);
-    expect(proxy.batches).toEqual([1000, 1000, 1]);
+    expect(proxy.batches.toSorted((a, b) => b - a)).toEqual([1000, 1000, 1]);
   });
 
   it('batching: false sends each command on its own', async () => {
@@ -82,6 +88,138 @@ describe('automatic batching', () => {
     const cache = client();
     await cache.get('k:1');
     await cache.get('k:2');
+    expect(proxy.batches).toEqual([1, 1]);
+  });
+
+  // ---- adaptive batching: at most maxInFlight requests out, the rest coalesce ----
+
+  const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('under load, commands from many callers wait for a free slot and leave together', async () => {
+    const cache = client({ batching: { maxInFlight: 4 } });
+    proxy.hold = true; // the server "is slow": nothing is answered until release()
+    let issued = 0;
+    const callers = Array.from({ length: 50 }, async (_, i) => {
+      for (let t = 0; t < i; t++) await nextTick(); // each caller in its own tick
+      issued++;
+      return cache.get<number>(`k:${i}`);
+    });
+    await waitFor(() => issued === 50, { what: 'every caller to issue its get' });
+    await waitFor(() => proxy.total() === 4, { what: 'four requests at the proxy' });
+    expect(proxy.batches).toEqual([1, 1, 1, 1]); // four slots, then the other 46 callers queue
+    proxy.hold = false;
+    proxy.release();
+    expect(await Promise.all(callers)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(proxy.batches).toEqual([1, 1, 1, 1, 46]);
+  });
+
+  it('maxInFlight: 1 sends one batch at a time; each answer takes everything queued meanwhile', async () => {
+    const cache = client({ batching: { maxInFlight: 1 } });
+    proxy.hold = true;
+    const first = cache.set('solo:a', 1);
+    await waitFor(() => proxy.total() === 1);
+    const rest = [cache.incr('solo:n'), cache.get('solo:a')];
+    await nextTick();
+    rest.push(cache.incr('solo:n'), cache.exists('solo:a'));
+    proxy.hold = false;
+    proxy.release();
+    expect(await Promise.all([first, ...rest])).toEqual([true, 1, 1, 2, true]);
+    expect(proxy.batches).toEqual([1, 4]);
+  });
+
+  it("a caller's set-then-get in separate ticks: the get waits for the set's request, never overtakes it", async () => {
+    const cache = client();
+    await cache.set('order:a', 'old');
+    proxy.reset();
+    proxy.hold = true; // the set reaches the server only on release()
+    const set = cache.set('order:a', 'new');
+    await waitFor(() => proxy.total() === 1);
+    proxy.hold = false; // from now on requests pass at once: a get sent now would read "old"
+    await nextTick();
+    const get = cache.get('order:a');
+    const exists = cache.exists('order:a');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // time for a wrongly sent get to be answered first
+    expect(proxy.total()).toBe(1);
+    proxy.release();
+    expect(await Promise.all([set, get, exists])).toEqual([true, 'new', true]);
+    expect(proxy.batches).toEqual([1, 2]);
+  });
+
+  it('of a huge flush, read-only chunks go out concurrently; a chunk reading a key an earlier chunk writes waits for it', async () => {
+    const cache = client({ batching: { maxBatchSize: 10 } });
+    proxy.hold = true;
+    const writes = Array.from({ length: 10 }, (_, i) => cache.set(`chunk:w:${i}`, i * 10)); // chunk 1: writes
+    const reads = Array.from({ length: 10 }, (_, i) => cache.get<number>(`k:${i}`)); // chunk 2: other keys
+    const readBack = Array.from({ length: 10 }, (_, i) => cache.get<number>(`chunk:w:${i}`)); // chunk 3: chunk 1's keys
+    await waitFor(() => proxy.total() === 2, { what: 'chunks 1 and 2 in flight together' });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // time for a wrongly sent chunk 3
+    expect(proxy.batches).toEqual([10, 10]);
+    proxy.hold = false;
+    proxy.release();
+    expect(await Promise.all(readBack)).toEqual(Array.from({ length: 10 }, (_, i) => i * 10));
+    expect(await Promise.all(reads)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(await Promise.all(writes)).toEqual(Array(10).fill(true));
+    expect(proxy.batches).toEqual([10, 10, 10]);
+  });
+
+  it('clear waits for every batch in flight, and later commands wait for it', async () => {
+    const cache = client();
+    await cache.set('wipe:a', 1);
+    proxy.reset();
+    try {
+      proxy.hold = true;
+      const before = cache.get('wipe:a');
+      await waitFor(() => proxy.total() === 1);
+      await nextTick();
+      const cleared = cache.clear();
+      await nextTick();
+      const after = cache.get('wipe:a');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // time for a wrongly sent clear
+      expect(proxy.total()).toBe(1);
+      proxy.hold = false;
+      proxy.release();
+      expect(await before).toBe(1);
+      expect(await cleared).toBeGreaterThanOrEqual(1);
+      expect(await after).toBeNull();
+      expect(proxy.batches).toEqual([1, 2]);
+    } finally {
+      proxy.hold = false;
+      proxy.release();
+      await cache.batch(Array.from({ length: 50 }, (_, i) => ({ op: 'set' as const, key: `k:${i}`, value: i }))); // the other tests read these
+    }
+  });
+
+  it('identical gets queued while the slots are busy share one command', async () => {
+    const cache = client({ batching: { maxInFlight: 1 } });
+    const before = await operations();
+    proxy.reset();
+    proxy.hold = true;
+    const first = cache.get('k:3');
+    await waitFor(() => proxy.total() === 1);
+    const queued: Promise<unknown>[] = [];
+    for (let t = 0; t < 5; t++) {
+      await nextTick();
+      queued.push(cache.get('k:4'));
+    }
+    proxy.hold = false;
+    proxy.release();
+    expect(await Promise.all([first, ...queued])).toEqual([3, 4, 4, 4, 4, 4]);
+    expect(proxy.batches).toEqual([1, 1]);
+    expect((await operations()) - before).toBe(2);
+  });
+
+  it('a failed batch rejects only its own callers; commands queued behind it still go', async () => {
+    const cache = client({ batching: { maxInFlight: 1 }, maxRetries: 0 });
+    proxy.hold = true;
+    proxy.dropResponses = 1; // the first request reaches the server, its answer is lost
+    const lost = cache.incr('fail:n'); // incr: never retried once it may have reached the server
+    await waitFor(() => proxy.total() === 1);
+    await nextTick();
+    const queued = cache.get('k:5');
+    proxy.hold = false;
+    proxy.release();
+    await expect(lost).rejects.toMatchObject({ code: 'connection_failed' });
+    expect(await queued).toBe(5);
     expect(proxy.batches).toEqual([1, 1]);
   });
 });

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A small HTTP proxy in front of a real Lix Cache server that counts the
  * requests and batch commands that pass through it, and can misbehave on
- * purpose: `hang` never answers, `dropResponses` forwards a request to the
- * server but cuts the connection instead of returning the answer.
+ * purpose: `hang` never answers, `hold` keeps requests until `release()`,
+ * `dropResponses` forwards a request to the server but cuts the connection
+ * instead of returning the answer.
  */
 export interface CountingProxy {
   url: string;
@@ -18,6 +19,10 @@ export interface CountingProxy {
   reset(): void;
   /** Never answer requests while true. */
   hang: boolean;
+  /** While true, requests are counted but not forwarded until `release()`: they are "in flight" as long as the test likes. */
+  hold: boolean;
+  /** Forward the held requests to the server, in arrival order. */
+  release(): void;
   /** Cut the connection after the server answered, for this many more requests. */
   dropResponses: number;
   close(): Promise<void>;
@@ -26,6 +31,7 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const hung = new Set<ServerResponse>();
+  let held: (() => void)[] = [];
   const proxy: CountingProxy = {
     url: '',
     requests: new Map(),
@@ -36,6 +42,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       proxy.batches.length = 0;
     },
     hang: false,
+    hold: false,
+    release() {
+      const waiting = held;
+      held = [];
+      for (const forward of waiting) forward();
+    },
     dropResponses: 0,
     close: () =>
       new Promise((resolve) => {
@@ -60,7 +72,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     }
     const drop = proxy.dropResponses > 0;
     if (drop) proxy.dropResponses--;
-    const forward = request(
+    if (proxy.hold) held.push(() => forward(req, res, body, drop));
+    else forward(req, res, body, drop);
+  });
+
+  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, drop: boolean): void {
+    const upstreamRequest = request(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
         const parts: Buffer[] = [];
@@ -75,9 +92,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         });
       },
     );
-    forward.on('error', () => res.socket?.destroy());
-    forward.end(body);
-  });
+    upstreamRequest.on('error', () => res.socket?.destroy());
+    upstreamRequest.end(body);
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return proxy;
