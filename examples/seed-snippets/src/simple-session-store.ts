@@ -76,4 +76,4 @@ await sessions.delete(sessionId);
 // ---- end of seed ----
 
 // ---- harness (not from the seed) ----
-export { cache, SessionStore, sessions, type Session };
+export { cache, SessionStore, sessions, sessionId, session, type Session };
