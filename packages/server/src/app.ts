@@ -1,15 +1,15 @@
-import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from 'lix-cache-core';
 import { ERRORS } from 'lix-cache-core';
 import sjson from 'secure-json-parse';
 import { createKeyCheck } from './auth';
+import { createCors } from './cors';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { jsonError, toLixError } from './http-errors';
 import { ServerMetrics } from './metrics';
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id';
-import { requestLogController } from './request-logs';
+import { requestLogOptions } from './request-logs';
 import { JSON_TYPE, registerRoutes } from './routes';
 
 declare module 'fastify' {
@@ -30,7 +30,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
   const config = resolveConfig(options);
   const app = Fastify({
     logger: { level: config.logLevel, name: 'lix-cache-server' },
-    logController: requestLogController(config.logLevel),
+    ...requestLogOptions(config.logLevel),
     genReqId: createRequestIdGenerator(),
     bodyLimit: config.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
@@ -48,35 +48,28 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     }
   });
 
-  await app.register(cors, {
-    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-    exposedHeaders: [REQUEST_ID_HEADER],
-    maxAge: 600,
-  });
-
   const authorized = config.authEnabled ? createKeyCheck(config.apiKeys) : undefined;
+  const cors = createCors(config.corsOrigins);
+  // One hook for request id, CORS and auth: each hook costs a step on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (cors(request, reply)) return;
     if (authorized && !request.routeOptions.config.public && request.method !== 'OPTIONS' && !authorized(request.headers.authorization)) {
       metrics.countError('unauthorized');
-      request.log.warn({ url: request.url }, 'unauthorized request');
+      request.log.warn({ reqId: request.id, url: request.url }, 'unauthorized request');
       reply.code(401).type(JSON_TYPE).send(UNAUTHORIZED);
       return;
     }
     done();
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observe(request.routeOptions.url ?? 'unmatched', reply.elapsedTime / 1000);
-    done();
-  });
 
   app.setErrorHandler((error, request, reply) => {
     const lix = toLixError(error, config.maxBodyBytes, request.headers['content-type']);
     metrics.countError(lix.code);
-    if (lix.status >= 500) request.log.error({ err: error }, lix.message);
-    else request.log.warn({ code: lix.code, url: request.url }, lix.message);
+    metrics.observe(reply.elapsedTime / 1000);
+    if (lix.status >= 500) request.log.error({ reqId: request.id, url: request.url, err: error }, lix.message);
+    else request.log.warn({ reqId: request.id, code: lix.code, url: request.url }, lix.message);
     return reply.code(lix.status).type(JSON_TYPE).send({ error: lix.message, code: lix.code });
   });
 
@@ -95,6 +88,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
       ? `${path} does not take ${request.method}; use ${methods.join(' or ')} ${path}.`
       : `No endpoint ${request.method} ${path}. The API lives under /cache/ (e.g. GET /cache/get?key=K, POST /cache/set); see also /health and /metrics.`;
     metrics.countError('not_found');
+    metrics.observe(reply.elapsedTime / 1000);
     return reply.code(404).type(JSON_TYPE).send({ error: message, code: 'not_found' });
   });
 

@@ -1,23 +1,27 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { LogController } from 'fastify';
 import type { LogLevel } from './config';
 
-/** Fastify's per-request log lines, at debug instead of info. */
+/** Fastify's per-request log lines, at debug instead of info, with the request id. */
 class DebugRequestLogs extends LogController {
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request');
+    request.log.debug({ reqId: request.id, req: request }, 'incoming request');
   }
 
-  override requestCompleted(error: Error | null | undefined, _request: FastifyRequest, reply: FastifyReply): void {
-    if (error) reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) request.log.error({ reqId: request.id, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else request.log.debug({ reqId: request.id, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
 
 /**
- * Per-request logs only at debug or trace. At other levels they are switched
- * off entirely, so an info-level server does no per-request logging work.
+ * Logging options that keep logging off the hot path: `request.log` is the
+ * server's logger itself, not a pino child built per request (log calls pass
+ * `reqId` instead), and per-request lines are written only at debug or trace.
  */
-export function requestLogController(level: LogLevel): LogController {
-  return level === 'debug' || level === 'trace' ? new DebugRequestLogs() : new LogController({ disableRequestLogging: true });
+export function requestLogOptions(level: LogLevel): Pick<FastifyServerOptions, 'logController' | 'childLoggerFactory'> {
+  return {
+    logController: level === 'debug' || level === 'trace' ? new DebugRequestLogs() : new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger) => logger,
+  };
 }
