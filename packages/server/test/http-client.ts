@@ -1,0 +1,28 @@
+/** A tiny fetch wrapper for the server tests: JSON in, status + parsed JSON (or text) + headers out. */
+export interface Answer {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+export function client(baseUrl: string, defaults: Record<string, string> = {}) {
+  return async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const init: RequestInit = { method, headers: { ...defaults, ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      if (!Object.keys(init.headers as object).some((name) => name.toLowerCase() === 'content-type')) {
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+    }
+    const response = await fetch(baseUrl + path, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed, text, headers: response.headers };
+  };
+}
