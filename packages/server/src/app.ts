@@ -37,7 +37,8 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
   });
   const metrics = new ServerMetrics(engine);
 
-  app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body is refused with a clear error rather than read as a string.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     // An empty body is fine (e.g. POST /cache/clear with a JSON content type): each route says what it needs.
     if (body.length === 0) return done(null, undefined);

@@ -197,7 +197,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOpti
 export function mergeOptions(base: ServerOptions, over: ServerOptions): ServerOptions {
   for (const [name, value] of Object.entries(over)) {
     if (value === undefined) continue;
-    if (name === 'limits') base.limits = { ...base.limits, ...(value as Partial<Limits>) };
+    if (name === 'limits') {
+      const limits: Partial<Limits> = { ...base.limits };
+      for (const [limit, number] of Object.entries(value as Partial<Limits>)) if (number !== undefined) limits[limit as keyof Limits] = number;
+      base.limits = limits;
+    }
     else (base as Record<string, unknown>)[name] = value;
   }
   return base;
