@@ -38,6 +38,8 @@ export interface ServerProcess {
   process: ChildProcess;
   /** Everything the server wrote to stdout and stderr so far. */
   logs(): string;
+  /** Resolves with the exit code once the process has exited (by itself or by stop/kill). */
+  exited: Promise<number | null>;
   /** Send `signal` (default SIGTERM) and resolve with the exit code (SIGKILL after 10 s; then null). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGKILL it now; resolves once it is gone. */
@@ -89,6 +91,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     port,
     process: child,
     logs: () => output,
+    exited: gone,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

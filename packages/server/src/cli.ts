@@ -14,7 +14,6 @@ import {
   parseSize,
   parseStore,
 } from './config';
-import { serve } from './serve';
 
 /** Adapt a config parser to commander, so a bad flag value is reported with the flag's name. */
 function flag<T>(parse: (text: string, setting: string) => T, name: string): (text: string) => T {
@@ -96,6 +95,8 @@ async function main(flags: Flags): Promise<void> {
       snapshotIntervalMs: flags.snapshotInterval,
       limits: { maxKeyBytes: flags.maxKeyBytes, maxValueBytes: flags.maxValueBytes, maxBatch: flags.maxBatch, maxTags: flags.maxTags },
     });
+    // Loaded only now, so --help, --version and bad settings answer without loading the server.
+    const { serve } = await import('./serve');
     running = await serve(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
