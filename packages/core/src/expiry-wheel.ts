@@ -8,8 +8,15 @@
  */
 export class ExpiryWheel {
   private readonly buckets = new Map<number, Set<string>>();
-  /** First slot not yet swept; every bucket below it is gone. */
+  /** First slot not yet swept; every bucket below it is gone (or is `sweeping`). */
   private nextSlot: number;
+  /**
+   * The bucket being swept, already out of `buckets`, and the walk through it: kept across calls so a sweep
+   * that stopped at its budget resumes where it stopped, and reclaiming a key costs no delete from its bucket.
+   */
+  private sweeping: { slot: number; keys: IterableIterator<string> } | undefined;
+  /** Passed slots still to sweep after a long pause, latest first (see `nextDue`). */
+  private overdue: number[] = [];
 
   constructor(
     private readonly resolutionMs: number,
@@ -23,15 +30,18 @@ export class ExpiryWheel {
     return this.buckets.size;
   }
 
-  /** File `key` under its expiry time; returns the slot to pass to `remove`. */
-  add(key: string, expiresAt: number): number {
-    let slot = Math.floor(expiresAt / this.resolutionMs);
+  /** The slot a key expiring at `expiresAt` goes to. */
+  slotOf(expiresAt: number): number {
+    const slot = Math.floor(expiresAt / this.resolutionMs);
     // A clock stepped backwards could name a slot already swept; the sweep re-files such keys.
-    if (slot < this.nextSlot) slot = this.nextSlot;
+    return slot < this.nextSlot ? this.nextSlot : slot;
+  }
+
+  /** File `key` under `slot` (from `slotOf`). */
+  add(key: string, slot: number): void {
     let bucket = this.buckets.get(slot);
     if (bucket === undefined) this.buckets.set(slot, (bucket = new Set()));
     bucket.add(key);
-    return slot;
   }
 
   remove(key: string, slot: number): void {
@@ -42,42 +52,51 @@ export class ExpiryWheel {
   }
 
   /**
-   * Hand every key of the slots that ended before `now` to `expire`, at most
-   * `budget` keys per call (the rest wait for the next sweep, so one sweep
-   * never stalls the event loop). `expire` must `remove` the key or re-`add` it.
+   * Hand every key of the slots that ended before `now` to `expire`, with
+   * its slot, at most `budget` keys per call (the next call goes on from
+   * there). A key handed over may have been removed or re-filed since the
+   * sweep reached its bucket: `expire` checks that it still sits in `slot`,
+   * then removes or re-adds it.
    */
-  sweep(now: number, budget: number, expire: (key: string) => void): number {
+  sweep(now: number, budget: number, expire: (key: string, slot: number) => void): number {
     const endSlot = Math.floor(now / this.resolutionMs);
-    if (this.nextSlot >= endSlot) return 0;
-    // After a long pause (a suspended process, a clock jump) visiting every passed slot would cost
-    // more than visiting the buckets that exist.
-    const slots =
-      endSlot - this.nextSlot <= this.buckets.size
-        ? null
-        : [...this.buckets.keys()].filter((slot) => slot < endSlot).sort((a, b) => a - b);
     let handled = 0;
-    let index = 0;
-    while (slots === null ? this.nextSlot < endSlot : index < slots.length) {
-      const slot = slots === null ? this.nextSlot : slots[index++]!;
-      const bucket = this.buckets.get(slot);
-      // Advance first: a key re-filed during the walk lands in a later slot, never in this one.
-      this.nextSlot = slot + 1;
-      if (bucket === undefined) continue;
-      for (const key of bucket) {
-        if (handled === budget) {
-          this.nextSlot = slot;
-          return handled;
-        }
-        expire(key);
-        handled++;
+    for (;;) {
+      if (this.sweeping === undefined) {
+        const slot = this.nextDue(endSlot);
+        if (slot === undefined) return handled;
+        this.sweeping = { slot, keys: this.buckets.get(slot)!.values() };
+        this.buckets.delete(slot);
       }
-      this.buckets.delete(slot);
+      const { slot, keys } = this.sweeping;
+      // Leaving a Set iterator early keeps it usable: the next call resumes it.
+      for (const key of keys) {
+        expire(key, slot);
+        if (++handled === budget) return handled;
+      }
+      this.sweeping = undefined;
     }
-    this.nextSlot = endSlot;
-    return handled;
   }
 
   clear(): void {
     this.buckets.clear();
+    this.sweeping = undefined;
+    this.overdue = [];
+  }
+
+  /** The earliest passed slot that holds keys, marked swept; undefined when none is left. */
+  private nextDue(endSlot: number): number | undefined {
+    // After a long pause (a suspended process, a clock jump) visiting every passed slot would cost
+    // more than sorting the buckets that exist.
+    if (this.overdue.length === 0 && endSlot - this.nextSlot > this.buckets.size) {
+      this.overdue = [...this.buckets.keys()].filter((slot) => slot < endSlot).sort((a, b) => b - a);
+      this.nextSlot = endSlot;
+    }
+    for (let slot = this.overdue.pop(); slot !== undefined; slot = this.overdue.pop()) if (this.buckets.has(slot)) return slot;
+    while (this.nextSlot < endSlot) {
+      const slot = this.nextSlot++;
+      if (this.buckets.has(slot)) return slot;
+    }
+    return undefined;
   }
 }

@@ -3,16 +3,24 @@ import type { MutationJournal } from './mutation-journal';
 import { SortedKeySet } from './sorted-key-set';
 import { TagIndex, sameTags } from './tag-index';
 
-/** Estimated bytes each key costs beyond its key and value text: Map slot, entry object, sorted-index slot, string headers. */
+/** Estimated bytes each key costs beyond its key and value text: Map slot, entry object (with its recency links), sorted-index slot, string headers. */
 const ENTRY_OVERHEAD = 120;
 /** Estimated bytes per tag on a key: the tag text is counted, plus its slot in the tag's sorted set. */
 const TAG_OVERHEAD = 40;
 /** `slot` of an entry that never expires. */
 const NO_SLOT = -1;
 
-/** One stored key. A class, so every entry has one shape (monomorphic property access on the hot path). */
+/**
+ * One stored key, also a link of the recency list. A class, so every entry
+ * has one shape (monomorphic property access on the hot path).
+ */
 export class Entry {
+  /** Neighbours in the recency list (towards least / most recently used); the list's sentinel at either end. */
+  prev: Entry = this;
+  next: Entry = this;
+
   constructor(
+    readonly key: string,
     /** JSON text, or a number kept as such so incr/decr skip parsing. */
     public value: string | number,
     /** Epoch ms; 0: never. */
@@ -38,14 +46,20 @@ function entryBytes(key: string, value: string | number, tags: readonly string[]
 }
 
 /**
- * The data structures behind MemoryEngine: values in a Map kept in
- * least-recently-used order (an entry is re-inserted when used), a sorted
- * key index for prefix scans, a tag index, an expiry wheel, and the memory
- * estimate. Every change goes to `journal` when one is attached; expiry is
- * not a change (records carry absolute times).
+ * The data structures behind MemoryEngine: entries by key in a Map, a
+ * recency list linked through the entries, a sorted key index for prefix
+ * scans, a tag index, an expiry wheel, and the memory estimate. Every change
+ * goes to `journal` when one is attached; expiry is not a change (records
+ * carry absolute times).
  */
 export class Keyspace {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Recency order, hand-written as a circular list through the entries with this sentinel as both ends
+   * (next: least recently used, prev: most recently used): a use is a few pointer writes. Re-inserting into
+   * the Map instead leaves a tombstone per use and makes V8 rehash the whole table every few thousand uses.
+   */
+  private readonly lru = new Entry('', 0, 0, NO_SLOT, undefined, 0);
   private readonly sorted = new SortedKeySet();
   readonly tags = new TagIndex();
   private readonly wheel: ExpiryWheel;
@@ -80,8 +94,7 @@ export class Keyspace {
       this.expire(key, entry);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    this.touch(entry);
     return entry;
   }
 
@@ -107,7 +120,11 @@ export class Keyspace {
     const bytes = entryBytes(key, value, tags);
     const entry = this.entries.get(key);
     if (entry === undefined) {
-      this.entries.set(key, new Entry(value, expiresAt, expiresAt === 0 ? NO_SLOT : this.wheel.add(key, expiresAt), tags, bytes));
+      const slot = expiresAt === 0 ? NO_SLOT : this.wheel.slotOf(expiresAt);
+      if (slot !== NO_SLOT) this.wheel.add(key, slot);
+      const created = new Entry(key, value, expiresAt, slot, tags, bytes);
+      this.entries.set(key, created);
+      this.link(created);
       this.sorted.add(key);
       if (tags !== undefined) this.tags.add(key, tags);
       this.memory += bytes;
@@ -121,8 +138,7 @@ export class Keyspace {
       entry.value = value;
       this.memory += bytes - entry.bytes;
       entry.bytes = bytes;
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      this.touch(entry);
     }
     this.journal?.put(key, value, expiresAt, tags);
     if (this.entries.size > this.limit || (this.maxMemory > 0 && this.memory > this.maxMemory)) this.evict(key);
@@ -144,6 +160,7 @@ export class Keyspace {
     let live = 0;
     for (const entry of this.entries.values()) if (entry.expiresAt === 0 || entry.expiresAt > now) live++;
     this.entries.clear();
+    this.lru.next = this.lru.prev = this.lru;
     this.sorted.clear();
     this.tags.clear();
     this.wheel.clear();
@@ -152,11 +169,13 @@ export class Keyspace {
     return live;
   }
 
-  /** Reclaim keys whose expiry slot has passed, at most `budget` of them. */
+  /** Reclaim keys whose expiry slot has passed, at most `budget` of them (the next call goes on from there). */
   sweep(now: number, budget: number): number {
-    return this.wheel.sweep(now, budget, (key) => {
-      const entry = this.entries.get(key)!;
-      if (entry.expiresAt !== 0 && entry.expiresAt <= now) this.expire(key, entry);
+    return this.wheel.sweep(now, budget, (key, slot) => {
+      const entry = this.entries.get(key);
+      // Deleted or re-filed while its bucket waited between two calls.
+      if (entry === undefined || entry.slot !== slot) return;
+      if (entry.expiresAt <= now) this.expire(key, entry);
       else this.refile(key, entry, entry.expiresAt);
     });
   }
@@ -180,10 +199,35 @@ export class Keyspace {
     }
   }
 
+  /** Mark `entry` most recently used. */
+  private touch(entry: Entry): void {
+    const lru = this.lru;
+    if (entry.next === lru) return;
+    entry.prev.next = entry.next;
+    entry.next.prev = entry.prev;
+    entry.prev = lru.prev;
+    entry.next = lru;
+    lru.prev.next = entry;
+    lru.prev = entry;
+  }
+
+  /** Add a new entry as the most recently used. */
+  private link(entry: Entry): void {
+    const lru = this.lru;
+    entry.prev = lru.prev;
+    entry.next = lru;
+    lru.prev.next = entry;
+    lru.prev = entry;
+  }
+
   private refile(key: string, entry: Entry, expiresAt: number): void {
-    if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
-    entry.slot = expiresAt === 0 ? NO_SLOT : this.wheel.add(key, expiresAt);
     entry.expiresAt = expiresAt;
+    const slot = expiresAt === 0 ? NO_SLOT : this.wheel.slotOf(expiresAt);
+    // Within one slot (a key re-set or touched again within `resolutionMs`) the bucket stays as it is.
+    if (slot === entry.slot) return;
+    if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
+    if (slot !== NO_SLOT) this.wheel.add(key, slot);
+    entry.slot = slot;
   }
 
   private expire(key: string, entry: Entry): void {
@@ -193,6 +237,10 @@ export class Keyspace {
 
   private remove(key: string, entry: Entry): void {
     this.entries.delete(key);
+    entry.prev.next = entry.next;
+    entry.next.prev = entry.prev;
+    // A removed entry still held by a caller must not keep its old neighbours reachable.
+    entry.prev = entry.next = entry;
     this.sorted.delete(key);
     if (entry.tags !== undefined) this.tags.remove(key, entry.tags);
     if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
@@ -202,9 +250,11 @@ export class Keyspace {
   /** Drop least recently used keys until within both limits; never `keep`, the key just written. */
   private evict(keep: string): void {
     const now = Date.now();
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.limit && (this.maxMemory === 0 || this.memory <= this.maxMemory)) return;
-      if (key === keep) return;
+    const lru = this.lru;
+    while (this.entries.size > this.limit || (this.maxMemory > 0 && this.memory > this.maxMemory)) {
+      const entry = lru.next;
+      const key = entry.key;
+      if (entry === lru || key === keep) return;
       if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
         this.expire(key, entry);
         continue;

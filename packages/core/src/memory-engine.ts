@@ -52,8 +52,14 @@ export interface MemoryEngineOptions {
   persistence?: PersistenceOptions;
 }
 
-/** Most keys one sweep reclaims, so a mass expiry never stalls the event loop; the rest go next sweep. */
-const SWEEP_BUDGET = 20_000;
+/**
+ * Longest (ms) the sweep runs before it yields to other work. A mass expiry is
+ * reclaimed in back-to-back slices of this length, with the event loop free
+ * in between, instead of waiting one sweep interval per fixed number of keys.
+ */
+const SWEEP_SLICE_MS = 4;
+/** Keys reclaimed between two clock reads inside a slice. */
+const SWEEP_CHUNK = 256;
 
 function positiveInteger(value: unknown, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -95,6 +101,8 @@ export class MemoryEngine implements Engine {
   private readonly limit: number;
   private readonly maxMemory: number;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
+  /** The next slice of a sweep that ran out of time, if one is due. */
+  private sweepSlice: ReturnType<typeof setImmediate> | undefined;
   private readonly persistence: Persistence | undefined;
   private hits = 0;
   private misses = 0;
@@ -111,7 +119,9 @@ export class MemoryEngine implements Engine {
       this.persistence = new Persistence(options.persistence, this.keyspace);
       this.keyspace.journal = this.persistence;
     }
-    this.sweepTimer = setInterval(() => this.keyspace.sweep(Date.now(), SWEEP_BUDGET), sweepIntervalMs);
+    this.sweepTimer = setInterval(() => {
+      if (this.sweepSlice === undefined) this.sweep();
+    }, sweepIntervalMs);
     this.sweepTimer.unref();
   }
 
@@ -166,6 +176,7 @@ export class MemoryEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    clearImmediate(this.sweepSlice);
     await this.persistence?.close();
   }
 
@@ -185,6 +196,19 @@ export class MemoryEngine implements Engine {
   indexSizes(): { keys: number; sorted: number; tags: number; expiryBuckets: number } {
     return this.keyspace.indexSizes;
   }
+
+  /** One slice of the active sweep; schedules the next one while expired keys remain. */
+  private readonly sweep = (): void => {
+    this.sweepSlice = undefined;
+    const start = performance.now();
+    const now = Date.now();
+    while (this.keyspace.sweep(now, SWEEP_CHUNK) === SWEEP_CHUNK) {
+      if (performance.now() - start >= SWEEP_SLICE_MS) {
+        this.sweepSlice = setImmediate(this.sweep).unref();
+        return;
+      }
+    }
+  };
 
   private run(command: Command, now: number): Result {
     const keyspace = this.keyspace;
