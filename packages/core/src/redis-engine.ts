@@ -1,12 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, RedisOptions } from 'ioredis';
 import type {
+  ClearCommand,
   Command,
   ErrorResult,
-  GetCommand,
   IncrCommand,
+  InvalidateCommand,
   Json,
-  MergeCommand,
   Result,
   ScanCommand,
   ScanItem,
@@ -18,18 +18,7 @@ import { LixError, lixError } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
-import {
-  DELETE_IF_TAGGED_SCRIPT,
-  DELETE_SCRIPT,
-  EXPIRE_SCRIPT,
-  GET_SCRIPT,
-  INCR_SCRIPT,
-  MERGE_SCRIPT,
-  SET_SCRIPT,
-  TAG_ADD_SCRIPT,
-  TAG_STRETCH_SCRIPT,
-  TAGGED_SCRIPT,
-} from './redis-scripts';
+import { BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from './validate';
 
@@ -73,32 +62,33 @@ export interface RedisEngineOptions {
 
 type Client = Redis | Cluster;
 
-/** The Lua scripts, as the methods ioredis `defineCommand` adds (EVALSHA, EVAL on NOSCRIPT). */
+/** The batch script (see redis-scripts.ts), as the method ioredis `defineCommand` adds (EVALSHA, EVAL on NOSCRIPT). */
 interface Scripts {
-  lixGet(key: string, touchMs: string): Promise<[string, number, ...string[]] | null>;
-  lixSet(key: string, value: string, ttlMs: string, mode: string, ...tagFields: string[]): Promise<string[] | null>;
-  lixMerge(key: string, ttlMs: string, maxBytes: string, ...namesAndValues: string[]): Promise<0 | [1, ...string[]]>;
-  lixIncr(key: string, amount: string, ttlMs: string): Promise<string>;
-  lixDelete(key: string): Promise<[0 | 1, ...string[]]>;
-  lixExpire(key: string, ttlMs: string): Promise<string[] | null>;
-  lixTagged(key: string, tagField: string, withValue: '0' | '1'): Promise<[number, string?] | null>;
-  lixDeleteIfTagged(key: string, tagField: string): Promise<string[] | null>;
-  lixTagAdd(tagKey: string, member: string, ttlMs: string): Promise<string[]>;
-  lixTagStretch(tagKey: string, ttlMs: string): Promise<number>;
+  lixBatch(firstKey: string, tagPrefix: string, dataPrefix: string, ops: string[]): Promise<unknown[]>;
 }
 
-const SCRIPTS: Record<keyof Scripts, string> = {
-  lixGet: GET_SCRIPT,
-  lixSet: SET_SCRIPT,
-  lixMerge: MERGE_SCRIPT,
-  lixIncr: INCR_SCRIPT,
-  lixDelete: DELETE_SCRIPT,
-  lixExpire: EXPIRE_SCRIPT,
-  lixTagged: TAGGED_SCRIPT,
-  lixDeleteIfTagged: DELETE_IF_TAGGED_SCRIPT,
-  lixTagAdd: TAG_ADD_SCRIPT,
-  lixTagStretch: TAG_STRETCH_SCRIPT,
-};
+/** One per-key op of the batch script: the Redis key it acts on, its name and its arguments. */
+interface Op {
+  key: string;
+  name: string;
+  args: string[];
+}
+
+type PerKeyCommand = Exclude<Command, ScanCommand | InvalidateCommand | ClearCommand>;
+
+/** The results of one `execute` call, filled in as replies arrive. */
+interface Waiting {
+  results: Result[];
+  left: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Ops of `execute` calls for one script call: the script's ARGV (see `encode`), and where each result goes. */
+interface Chunk {
+  argv: string[];
+  items: { command: PerKeyCommand; index: number; waiting: Waiting }[];
+}
 
 /** Redis replies that mean "not serving right now", not "this command is wrong". */
 const UNAVAILABLE_REPLY = /^(LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|BUSY|OOM)\b/;
@@ -107,6 +97,8 @@ const UNAVAILABLE_REPLY = /^(LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY|NO
 const SCAN_COUNT = 1000;
 /** Arguments per SREM, so a huge tag never builds one giant command. */
 const SREM_CHUNK = 1000;
+/** Ops per script call: few calls, yet none that holds Redis up for long. */
+const OPS_PER_CALL = 1000;
 
 /** Seconds → the millisecond TTL argument of the scripts ('0': no expiry), never rounding a TTL down to none. */
 function ttlArg(ttl: number | undefined): string {
@@ -156,8 +148,9 @@ const INFO = {
 /**
  * The engine for Valkey/Redis, standalone or Cluster: many Lix servers (or
  * SDK processes) share one keyspace. Same semantics as MemoryEngine; the
- * per-key steps run as Lua scripts (atomic), tag indexes are Redis sets kept
- * in step by extra commands (see redis-scripts.ts for the layout).
+ * per-key steps run in a Lua script (atomic), tag indexes are Redis sets (see
+ * redis-scripts.ts for the layout). The per-key commands of all `execute`
+ * calls of one event-loop turn go to Redis as a few script calls in one write.
  *
  * While Redis is unreachable, `execute` rejects at once with an `unavailable`
  * LixError (HTTP 503) instead of queueing; the client reconnects by itself.
@@ -173,8 +166,16 @@ export class RedisEngine implements Engine {
   private readonly keysInfo: RegExp;
   private readonly connectTimeoutMs: number;
   private readonly firstReady: Promise<void>;
-  /** Tag-index upkeep that no result waits for (dropping a key from tags it left). */
+  /**
+   * Whether tag sets share the slot of every key (standalone Redis, or a Cluster keyPrefix
+   * with a {hash tag}): then the script keeps them in step with the key (see redis-scripts.ts).
+   */
+  private readonly inlineTags: boolean;
+  /** Tag-index upkeep that no result waits for (dropping a key from tags it left, stretching a tag's TTL). */
   private readonly background = new Set<Promise<void>>();
+  /** Inline tags: per-key ops of this event-loop turn not sent yet (see `flush`). */
+  private open: Chunk | undefined;
+  private flushing: ReturnType<typeof setImmediate> | undefined;
   private everReady = false;
   private lastError: string | undefined;
   private closed = false;
@@ -195,6 +196,7 @@ export class RedisEngine implements Engine {
     if (typeof keyPrefix !== 'string') throw new TypeError(`RedisEngine option "keyPrefix" must be a string; got ${String(keyPrefix)}.`);
     this.dataPrefix = `${keyPrefix}k:`;
     this.tagPrefix = `${keyPrefix}t:`;
+    this.inlineTags = target.nodes.length === 0 || hasHashTag(keyPrefix);
     this.where = target.where;
     this.keysInfo = new RegExp(`^db${target.db}:keys=(\\d+)`, 'm');
     const connection: RedisOptions = {
@@ -222,9 +224,7 @@ export class RedisEngine implements Engine {
             redisOptions: { ...connection, enableOfflineQueue: undefined } as RedisOptions,
           })
         : new Redis({ ...connection, host: target.host, port: target.port, db: target.db, retryStrategy: retry });
-    for (const [name, lua] of Object.entries(SCRIPTS)) {
-      client.defineCommand(name, { numberOfKeys: 1, lua });
-    }
+    client.defineCommand('lixBatch', { numberOfKeys: 1, lua: BATCH_SCRIPT });
     client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
@@ -240,25 +240,23 @@ export class RedisEngine implements Engine {
   async execute(commands: readonly Command[]): Promise<Result[]> {
     if (this.client.status !== 'ready') await this.whenReady();
     this.operations += commands.length;
-    const pending = new Array<Promise<Result>>(commands.length);
-    let settledUpTo = 0;
-    for (let i = 0; i < commands.length; i++) {
-      const command = commands[i]!;
-      // Scans, invalidate and clear read what earlier commands wrote to several keys and tag sets: wait for those first.
-      if (command.op === 'scan' || command.op === 'invalidate' || command.op === 'clear') {
-        await this.settle(pending.slice(settledUpTo, i));
-        pending[i] = this.run(command);
-        await this.settle([pending[i]!]);
-        settledUpTo = i + 1;
-      } else {
-        pending[i] = this.run(command);
-      }
-    }
+    const results = new Array<Result>(commands.length);
     try {
-      return await Promise.all(pending);
+      let from = 0;
+      for (let i = 0; i < commands.length; i++) {
+        const command = commands[i]!;
+        // Scans, invalidate and clear read what earlier commands wrote to several keys and tag sets: those go out and finish first.
+        if (command.op === 'scan' || command.op === 'invalidate' || command.op === 'clear') {
+          if (i > from) await this.perKey(commands, from, i, results, true);
+          results[i] = await this.guard(command, this.multiKey(command));
+          from = i + 1;
+        }
+      }
+      if (from < commands.length) await this.perKey(commands, from, commands.length, results, false);
     } catch (error) {
       throw this.unavailable(error);
     }
+    return results;
   }
 
   async stats(): Promise<EngineStats> {
@@ -326,6 +324,7 @@ export class RedisEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.flush();
     await Promise.allSettled([...this.background]);
     if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
     this.client.disconnect();
@@ -357,18 +356,10 @@ export class RedisEngine implements Engine {
     return lixError('unavailable', `Redis at ${this.where} failed: ${(error as Error).message}`);
   }
 
-  /** Wait for commands; a connection failure among them rejects (the batch then rejects as a whole). */
-  private async settle(pending: Promise<Result>[]): Promise<void> {
+  /** A command's result, or its own error as its result; a failure of Redis itself rejects. */
+  private async guard(command: Command, work: Promise<Result> | Result): Promise<Result> {
     try {
-      await Promise.all(pending);
-    } catch (error) {
-      throw this.unavailable(error);
-    }
-  }
-
-  private async run(command: Command): Promise<Result> {
-    try {
-      return await this.dispatch(command);
+      return await work;
     } catch (error) {
       const own = this.commandError(command, error);
       if (own) return commandError(command, own);
@@ -399,106 +390,221 @@ export class RedisEngine implements Engine {
     return lixError('internal', `Redis replied ${message}`);
   }
 
-  private dispatch(command: Command): Promise<Result> {
+  /**
+   * Run commands[from..to) (per-key ones) into `results`. With inline tags they join this
+   * event-loop turn's script calls (`now`: sent at once); with external tags each is its own
+   * call (ioredis auto-pipelining still sends a turn's calls in one write).
+   */
+  private perKey(commands: readonly Command[], from: number, to: number, results: Result[], now: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiting: Waiting = { results, left: to - from, resolve, reject };
+      for (let i = from; i < to; i++) {
+        const command = commands[i] as PerKeyCommand;
+        const chunk = this.inlineTags ? (this.open ??= { argv: [], items: [] }) : { argv: [], items: [] };
+        const at = chunk.argv.length;
+        try {
+          this.encode(command, chunk.argv);
+        } catch (error) {
+          chunk.argv.length = at;
+          this.fill(waiting, i, command, error);
+          continue;
+        }
+        chunk.items.push({ command, index: i, waiting });
+        if (!this.inlineTags) this.sendChunk(chunk);
+        else if (chunk.items.length === OPS_PER_CALL) this.flush();
+      }
+      if (this.open !== undefined) {
+        // Per turn rather than per call: concurrent requests share one script call.
+        if (now) this.flush();
+        else this.flushing ??= setImmediate(this.flush);
+      }
+    });
+  }
+
+  /** Send the open chunk of inline-tag ops. */
+  private readonly flush = (): void => {
+    if (this.flushing !== undefined) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const chunk = this.open;
+    this.open = undefined;
+    if (chunk !== undefined) this.sendChunk(chunk);
+  };
+
+  private sendChunk({ argv, items }: Chunk): void {
+    this.send(argv).then(
+      (replies) => {
+        for (let i = 0; i < items.length; i++) {
+          const { command, index, waiting } = items[i]!;
+          const reply = replies[i];
+          if (reply instanceof Error) this.fill(waiting, index, command, reply);
+          else this.decodeInto(waiting, index, command, reply);
+        }
+      },
+      (error: unknown) => {
+        for (const { command, index, waiting } of items) this.fill(waiting, index, command, error);
+      },
+    );
+  }
+
+  private decodeInto(waiting: Waiting, index: number, command: PerKeyCommand, reply: unknown): void {
+    let result: Result | Promise<Result>;
+    try {
+      result = this.decode(command, reply);
+    } catch (error) {
+      this.fill(waiting, index, command, error);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (done) => this.fill(waiting, index, command, undefined, done),
+        (error: unknown) => this.fill(waiting, index, command, error),
+      );
+    } else this.fill(waiting, index, command, undefined, result);
+  }
+
+  /** Record a command's result, or its failure: its own error becomes its result, a failure of Redis fails the call. */
+  private fill(waiting: Waiting, index: number, command: Command, error: unknown, result?: Result): void {
+    if (error !== undefined) {
+      const own = this.commandError(command, error);
+      if (!own) {
+        waiting.reject(error);
+        return;
+      }
+      result = commandError(command, own);
+    }
+    waiting.results[index] = result!;
+    if (--waiting.left === 0) waiting.resolve();
+  }
+
+  /** One script call over ops encoded by `encode`: one reply per op, an op's error being an Error in its place. */
+  private send(argv: string[]): Promise<unknown[]> {
+    return this.client.lixBatch(argv[0]!, this.inlineTags ? this.tagPrefix : '', this.dataPrefix, argv);
+  }
+
+  /** Ops outside `execute` (scans, invalidate, tag upkeep), sent at once; rejects on any op's error. */
+  private async ops(ops: readonly Op[]): Promise<unknown[]> {
+    const size = this.inlineTags ? OPS_PER_CALL : 1;
+    const calls: Promise<unknown[]>[] = [];
+    for (let i = 0; i < ops.length; i += size) {
+      const argv: string[] = [];
+      for (const { key, name, args } of ops.slice(i, i + size)) argv.push(key, name, String(args.length), ...args);
+      calls.push(this.send(argv));
+    }
+    const replies = (await Promise.all(calls)).flat();
+    const failed = replies.find((reply) => reply instanceof Error);
+    if (failed) throw failed;
+    return replies;
+  }
+
+  /** Append a per-key command to a script call's ARGV: key, op name, argument count, arguments. */
+  private encode(command: PerKeyCommand, argv: string[]): void {
+    const at = argv.length;
+    argv.push(this.dataPrefix + command.key, command.op, '');
     switch (command.op) {
       case 'get':
-        return this.get(command);
+        argv.push(command.touch === undefined ? '' : ttlArg(command.touch));
+        break;
       case 'set':
-        return this.set(command);
+        argv.push(encodeValue(command.value, this.limits), ttlArg(command.ttl), command.nx ? 'nx' : command.xx ? 'xx' : '');
+        if (command.tags !== undefined) for (const tag of command.tags) argv.push(`t:${tag}`);
+        break;
       case 'merge':
-        return this.merge(command);
+        argv.push(command.ttl === undefined ? '' : ttlArg(command.ttl), String(this.limits.maxValueBytes));
+        for (const [field, value] of Object.entries(command.value)) {
+          // What JSON.stringify drops from an object (undefined, functions) removes the field, as in MemoryEngine's {...old, ...patch}.
+          const dropped = value === undefined || typeof value === 'function' || typeof value === 'symbol';
+          argv.push(JSON.stringify(field), dropped ? '' : encodeValue(value, this.limits));
+        }
+        break;
+      case 'incr':
+      case 'decr': {
+        const amount = command.amount ?? 1;
+        argv[at + 1] = 'incr';
+        argv.push(String(command.op === 'incr' ? amount : -amount), ttlArg(command.ttl));
+        break;
+      }
+      case 'expire':
+        argv.push(ttlArg(command.ttl));
+        break;
       case 'delete':
-        return this.delete(command.key);
       case 'exists':
-        return this.client.exists(this.dataPrefix + command.key).then((n) => ({ op: 'exists', key: command.key, exists: n === 1 }));
+        break;
+    }
+    argv[at + 2] = String(argv.length - at - 3);
+  }
+
+  /** The result of a per-key op's reply; with external tags, also the tag-set upkeep it calls for. */
+  private decode(command: PerKeyCommand, reply: unknown): Result | Promise<Result> {
+    const { key } = command;
+    switch (command.op) {
+      case 'get': {
+        if (reply === null) {
+          this.misses++;
+          return { op: 'get', key, value: null, ttl: null, found: false };
+        }
+        this.hits++;
+        const [raw, pttl] = reply as [string, number, ...string[]];
+        if ((reply as string[]).length > 2) this.stretchTags(key, tagsOf(reply as string[], 2), ttlArg(command.touch));
+        return { op: 'get', key, value: JSON.parse(raw) as Json, ttl: ttlOf(pttl), found: true };
+      }
+      case 'set':
+        if (reply === null) return { op: 'set', key, success: true, written: false };
+        return this.inlineTags ? { op: 'set', key, success: true, written: true } : this.tagSet(command, reply as string[]);
+      case 'merge':
+        if (reply === 0) return { op: 'merge', key, success: false };
+        if ((reply as unknown[]).length > 1) this.stretchTags(key, tagsOf(reply as string[], 1), ttlArg(command.ttl));
+        return { op: 'merge', key, success: true };
       case 'incr':
       case 'decr':
-        return this.incr(command);
+        return { op: command.op, key, value: Number(reply) };
+      case 'delete': {
+        const [deleted] = reply as [0 | 1, ...string[]];
+        if ((reply as unknown[]).length > 1) this.inBackground(this.untag(key, tagsOf(reply as string[], 1)));
+        return { op: 'delete', key, success: true, deleted: deleted === 1 };
+      }
+      case 'exists':
+        return { op: 'exists', key, exists: reply === 1 };
       case 'expire':
-        return this.expire(command.key, command.ttl);
-      case 'scan':
-        return command.tag === undefined ? this.scanPrefix(command) : this.scanTag(command, command.tag);
-      case 'invalidate':
-        return this.invalidate(command.tag);
-      case 'clear':
-        return this.clear();
+        if (reply === null) return { op: 'expire', key, success: false };
+        if ((reply as unknown[]).length > 0) this.stretchTags(key, tagsOf(reply as string[]), ttlArg(command.ttl));
+        return { op: 'expire', key, success: true };
     }
   }
 
-  private async get(command: GetCommand): Promise<Result> {
-    const touch = command.touch === undefined ? '' : ttlArg(command.touch);
-    const reply = await this.client.lixGet(this.dataPrefix + command.key, touch);
-    if (reply === null) {
-      this.misses++;
-      return { op: 'get', key: command.key, value: null, ttl: null, found: false };
-    }
-    this.hits++;
-    if (reply.length > 2) await this.stretchTags(tagsOf(reply, 2), touch);
-    return { op: 'get', key: command.key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]), found: true };
+  private multiKey(command: ScanCommand | InvalidateCommand | ClearCommand): Promise<Result> {
+    if (command.op === 'scan') return command.tag === undefined ? this.scanPrefix(command) : this.scanTag(command, command.tag);
+    if (command.op === 'invalidate') return this.invalidate(command.tag);
+    return this.clear();
   }
 
-  private async set(command: SetCommand): Promise<Result> {
+  /**
+   * External tags: after a set, drop the key from tags it left (in the background) and add it to
+   * its tags' sets; the result waits for those, so a key is in its tags' sets once `set` answers.
+   */
+  private async tagSet(command: SetCommand, old: readonly string[]): Promise<Result> {
     const { key, tags } = command;
-    const raw = encodeValue(command.value, this.limits);
-    const ttl = ttlArg(command.ttl);
-    const mode = command.nx ? 'nx' : command.xx ? 'xx' : '';
-    const tagFields = tags === undefined ? [] : tags.map((tag) => `t:${tag}`);
-    const old = await this.client.lixSet(this.dataPrefix + key, raw, ttl, mode, ...tagFields);
-    if (old === null) return { op: 'set', key, success: true, written: false };
     if (old.length > 0) {
       const left = tagsOf(old).filter((tag) => tags === undefined || !tags.includes(tag));
       if (left.length > 0) this.inBackground(this.untag(key, left));
     }
-    if (tags !== undefined && tags.length > 0) await Promise.all(tags.map((tag) => this.tagAdd(tag, key, ttl)));
+    if (tags !== undefined && tags.length > 0) {
+      const ttl = ttlArg(command.ttl);
+      const samples = await this.ops(tags.map((tag) => ({ key: this.tagPrefix + tag, name: 'tagAdd', args: [key, ttl] })));
+      tags.forEach((tag, i) => {
+        const others = (samples[i] as string[]).filter((member) => member !== key);
+        if (others.length > 0) this.inBackground(this.pruneDead(tag, others));
+      });
+    }
     return { op: 'set', key, success: true, written: true };
   }
 
-  private async merge(command: MergeCommand): Promise<Result> {
-    const { key } = command;
-    const args: string[] = [];
-    for (const [name, value] of Object.entries(command.value)) {
-      // What JSON.stringify drops from an object (undefined, functions) removes the field, as in MemoryEngine's {...old, ...patch}.
-      const dropped = value === undefined || typeof value === 'function' || typeof value === 'symbol';
-      args.push(JSON.stringify(name), dropped ? '' : encodeValue(value, this.limits));
-    }
-    const ttl = command.ttl === undefined ? '' : ttlArg(command.ttl);
-    const reply = await this.client.lixMerge(this.dataPrefix + key, ttl, String(this.limits.maxValueBytes), ...args);
-    if (reply === 0) return { op: 'merge', key, success: false };
-    if (reply.length > 1) await this.stretchTags(tagsOf(reply, 1), ttl);
-    return { op: 'merge', key, success: true };
-  }
-
-  private async incr(command: IncrCommand): Promise<Result> {
-    const { key, op } = command;
-    const amount = command.amount ?? 1;
-    const reply = await this.client.lixIncr(this.dataPrefix + key, String(op === 'incr' ? amount : -amount), ttlArg(command.ttl));
-    return { op, key, value: Number(reply) };
-  }
-
-  private async delete(key: string): Promise<Result> {
-    const reply = await this.client.lixDelete(this.dataPrefix + key);
-    if (reply.length > 1) this.inBackground(this.untag(key, tagsOf(reply, 1)));
-    return { op: 'delete', key, success: true, deleted: reply[0] === 1 };
-  }
-
-  private async expire(key: string, ttl: number): Promise<Result> {
-    const arg = ttlArg(ttl);
-    const fields = await this.client.lixExpire(this.dataPrefix + key, arg);
-    if (fields === null) return { op: 'expire', key, success: false };
-    if (fields.length > 0) await this.stretchTags(tagsOf(fields), arg);
-    return { op: 'expire', key, success: true };
-  }
-
-  /** Add `key` to a tag's set, then prune the dead members the script sampled (in the background). */
-  private async tagAdd(tag: string, key: string, ttl: string): Promise<void> {
-    const sample = await this.client.lixTagAdd(this.tagPrefix + tag, key, ttl);
-    const others = sample.filter((member) => member !== key);
-    if (others.length > 0) this.inBackground(this.pruneDead(tag, others));
-  }
-
-  /** A key's TTL changed: its tags' sets must live at least as long. */
-  private async stretchTags(tags: readonly string[], ttl: string): Promise<void> {
-    await Promise.all(tags.map((tag) => this.client.lixTagStretch(this.tagPrefix + tag, ttl)));
+  /**
+   * External tags: a key's TTL changed, so its tags' sets must live at least as long. Not awaited,
+   * so a sliding session costs one round trip; the stretch is queued on the tag's node right behind
+   * the reply, and adding the key again repairs a set that was lost meanwhile.
+   */
+  private stretchTags(key: string, tags: readonly string[], ttl: string): void {
+    this.inBackground(this.ops(tags.map((tag) => ({ key: this.tagPrefix + tag, name: 'tagStretch', args: [key, ttl] }))).then(() => undefined));
   }
 
   /** Remove `key` from tags it no longer carries. */
@@ -506,32 +612,36 @@ export class RedisEngine implements Engine {
     return Promise.all(tags.map((tag) => this.removeMembers(tag, [key]))).then(() => undefined);
   }
 
-  /** Check members of a tag and remove those that no longer carry it. */
+  /** External tags: check members of a tag and remove those that no longer carry it. */
   private async pruneDead(tag: string, members: readonly string[]): Promise<void> {
-    const field = `t:${tag}`;
-    const alive = await Promise.all(members.map((member) => this.client.lixTagged(this.dataPrefix + member, field, '0')));
+    const alive = await this.tagged(tag, members, false);
     const dead = members.filter((_, i) => alive[i] === null);
     if (dead.length > 0) await this.removeMembers(tag, dead);
   }
 
+  /** `tagged` ops: per member null unless it is live and carries the tag (inline tags: others leave the set), else [pttl, value?]. */
+  private tagged(tag: string, members: readonly string[], withValue: boolean): Promise<([number, string?] | null)[]> {
+    const args = [`t:${tag}`, withValue ? '1' : '0'];
+    return this.ops(members.map((member) => ({ key: this.dataPrefix + member, name: 'tagged', args }))) as Promise<([number, string?] | null)[]>;
+  }
+
   /**
-   * SREM, then check each member again and put back any that carries the tag
-   * now: a concurrent set may have tagged it between our check and the SREM
-   * (its own SADD landing before our SREM), and this keeps that membership.
+   * External tags: SREM, then check each member again and put back any that carries the tag
+   * now: a concurrent set may have tagged it between our check and the SREM (its own SADD
+   * landing before our SREM), and this keeps that membership.
    */
   private async removeMembers(tag: string, members: readonly string[]): Promise<void> {
     const tagKey = this.tagPrefix + tag;
-    const field = `t:${tag}`;
     const removals: Promise<number>[] = [];
     for (let i = 0; i < members.length; i += SREM_CHUNK) removals.push(this.client.srem(tagKey, ...members.slice(i, i + SREM_CHUNK)));
     await Promise.all(removals);
-    const again = await Promise.all(members.map((member) => this.client.lixTagged(this.dataPrefix + member, field, '0')));
-    const back: Promise<string[]>[] = [];
+    const again = await this.tagged(tag, members, false);
+    const back: Op[] = [];
     for (let i = 0; i < members.length; i++) {
       const alive = again[i];
-      if (alive) back.push(this.client.lixTagAdd(tagKey, members[i]!, pttlArg(alive[0])));
+      if (alive) back.push({ key: tagKey, name: 'tagAdd', args: [members[i]!, pttlArg(alive[0])] });
     }
-    await Promise.all(back);
+    if (back.length > 0) await this.ops(back);
   }
 
   private inBackground(work: Promise<void>): void {
@@ -539,7 +649,6 @@ export class RedisEngine implements Engine {
     this.background.add(tracked);
     void tracked.then(() => this.background.delete(tracked));
   }
-
   /** Masters in a stable order (a prefix scan's cursor names one). */
   private masters(): Redis[] {
     if (this.client instanceof Redis) return [this.client];
@@ -579,7 +688,7 @@ export class RedisEngine implements Engine {
         i += chunk.length;
         if (keysOnly) keys.push(...chunk);
         else {
-          const replies = await Promise.all(chunk.map((key) => this.client.lixGet(this.dataPrefix + key, '')));
+          const replies = (await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[];
           chunk.forEach((key, j) => {
             const reply = replies[j];
             if (reply) items.push({ key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]) });
@@ -599,7 +708,6 @@ export class RedisEngine implements Engine {
     const prefix = command.prefix ?? '';
     const after = command.cursor ? decodeRedisCursor(command.cursor, 'tag').after : '';
     const members = (await this.client.smembers(this.tagPrefix + tag)).filter((key) => key.startsWith(prefix) && key > after).sort();
-    const field = `t:${tag}`;
     const keys: string[] = [];
     const items: ScanItem[] = [];
     const dead: string[] = [];
@@ -609,7 +717,7 @@ export class RedisEngine implements Engine {
     while (i < members.length && !more) {
       const chunk = members.slice(i, i + limit + 1 - keys.length - items.length);
       i += chunk.length;
-      const replies = await Promise.all(chunk.map((key) => this.client.lixTagged(this.dataPrefix + key, field, keysOnly ? '0' : '1')));
+      const replies = await this.tagged(tag, chunk, !keysOnly);
       for (let j = 0; j < chunk.length; j++) {
         const reply = replies[j];
         const key = chunk[j]!;
@@ -621,7 +729,8 @@ export class RedisEngine implements Engine {
         else items.push({ key, value: JSON.parse(reply[1]!) as Json, ttl: ttlOf(reply[0]) });
       }
     }
-    if (dead.length > 0) await this.removeMembers(tag, dead);
+    // Inline tags: the script dropped them already.
+    if (dead.length > 0 && !this.inlineTags) await this.removeMembers(tag, dead);
     const last = keysOnly ? keys.at(-1) : items.at(-1)?.key;
     return page(keysOnly, keys, items, more ? encodeRedisCursor({ kind: 'tag', after: last! }) : null);
   }
@@ -629,7 +738,7 @@ export class RedisEngine implements Engine {
   private async invalidate(tag: string): Promise<Result> {
     const members = await this.client.smembers(this.tagPrefix + tag);
     const field = `t:${tag}`;
-    const replies = await Promise.all(members.map((key) => this.client.lixDeleteIfTagged(this.dataPrefix + key, field)));
+    const replies = (await this.ops(members.map((key) => ({ key: this.dataPrefix + key, name: 'deleteIfTagged', args: [field] })))) as (string[] | null)[];
     let deleted = 0;
     for (let i = 0; i < members.length; i++) {
       const fields = replies[i];
@@ -638,7 +747,8 @@ export class RedisEngine implements Engine {
       const others = tagsOf(fields).filter((other) => other !== tag);
       if (others.length > 0) this.inBackground(this.untag(members[i]!, others));
     }
-    if (members.length > 0) await this.removeMembers(tag, members);
+    // Inline tags: the script took every member out of its sets already.
+    if (members.length > 0 && !this.inlineTags) await this.removeMembers(tag, members);
     return { op: 'invalidate', tag, deleted };
   }
 
@@ -659,6 +769,12 @@ export class RedisEngine implements Engine {
     }
     return { op: 'clear', success: true, cleared };
   }
+}
+
+/** Whether every key with this prefix hashes to one Cluster slot: the prefix holds a complete, non-empty {hash tag}. */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open >= 0 && prefix.indexOf('}', open + 1) > open + 1;
 }
 
 function nodeId(node: Redis): string {
