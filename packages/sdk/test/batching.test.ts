@@ -113,6 +113,22 @@ describe('automatic batching', () => {
     expect(proxy.batches).toEqual([1, 1, 1, 1, 46]);
   });
 
+  it('by default two batches are in flight at once', async () => {
+    const cache = client();
+    proxy.hold = true;
+    const gets = [cache.get('k:1')];
+    for (let i = 2; i <= 4; i++) {
+      await nextTick();
+      gets.push(cache.get(`k:${i}`));
+    }
+    await waitFor(() => proxy.total() === 2);
+    expect(proxy.batches).toEqual([1, 1]);
+    proxy.hold = false;
+    proxy.release();
+    expect(await Promise.all(gets)).toEqual([1, 2, 3, 4]);
+    expect(proxy.batches).toEqual([1, 1, 2]);
+  });
+
   it('maxInFlight: 1 sends one batch at a time; each answer takes everything queued meanwhile', async () => {
     const cache = client({ batching: { maxInFlight: 1 } });
     proxy.hold = true;
@@ -146,7 +162,7 @@ describe('automatic batching', () => {
   });
 
   it('of a huge flush, read-only chunks go out concurrently; a chunk reading a key an earlier chunk writes waits for it', async () => {
-    const cache = client({ batching: { maxBatchSize: 10 } });
+    const cache = client({ batching: { maxBatchSize: 10, maxInFlight: 4 } }); // slots to spare: only the order rule holds chunk 3 back
     proxy.hold = true;
     const writes = Array.from({ length: 10 }, (_, i) => cache.set(`chunk:w:${i}`, i * 10)); // chunk 1: writes
     const reads = Array.from({ length: 10 }, (_, i) => cache.get<number>(`k:${i}`)); // chunk 2: other keys
