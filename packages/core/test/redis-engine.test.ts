@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
 import { waitFor } from '../../../test/helpers/wait-for';
@@ -175,6 +175,92 @@ describe('RedisEngine on Redis', () => {
     expect(stats.memory).toBeGreaterThan(0);
     expect(stats.size).toBe(await redis.dbsize());
   });
+});
+
+/** Script calls (EVALSHA, or EVAL the first time on a connection) these servers have run so far. */
+async function scriptCalls(clients: readonly Redis[]): Promise<number> {
+  const infos = await Promise.all(clients.map((client) => client.info('commandstats')));
+  let calls = 0;
+  for (const info of infos) for (const match of info.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
+describe('RedisEngine round trips', () => {
+  it('a batch goes out as one script call per 1000 commands, and concurrent calls of one turn share a script call', async () => {
+    const url = `${standalone.url}/3`;
+    const engine = engineOn(url);
+    const redis = rawClient(url);
+    await engine.execute(Array.from({ length: 2500 }, (_, i): Command => ({ op: 'set', key: `k${i}`, value: i })));
+    let before = await scriptCalls([redis]);
+    const values = await engine.execute(Array.from({ length: 2500 }, (_, i): Command => ({ op: 'get', key: `k${i}` })));
+    expect(await scriptCalls([redis])).toBe(before + 3);
+    expect(values.map((result) => (result as GetResult).value)).toStrictEqual(Array.from({ length: 2500 }, (_, i) => i));
+    before = await scriptCalls([redis]);
+    const singles = await Promise.all(Array.from({ length: 100 }, (_, i) => one(engine, { op: 'incr', key: `k${i}` })));
+    expect(await scriptCalls([redis])).toBe(before + 1);
+    expect(singles.map((result) => (result as { value: number }).value)).toStrictEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  it('a scan in a batch sees the writes before it, and the writes after it run after it', async () => {
+    const engine = engineOn(`${standalone.url}/3`, { keyPrefix: 'order:' });
+    const results = await engine.execute([
+      { op: 'set', key: 'a', value: 1, tags: ['t'] },
+      { op: 'scan', tag: 't', keysOnly: true },
+      { op: 'set', key: 'b', value: 2, tags: ['t'] },
+      { op: 'invalidate', tag: 't' },
+      { op: 'get', key: 'a' },
+    ]);
+    expect(results.slice(1)).toMatchObject([{ keys: ['a'] }, { written: true }, { deleted: 2 }, { found: false }]);
+  });
+
+  it('on standalone Redis, get with touch on a tagged key is one script call that stretches the tag set too', async () => {
+    const url = `${standalone.url}/3`;
+    const engine = engineOn(url, { keyPrefix: 'touch:' });
+    const redis = rawClient(url);
+    await one(engine, { op: 'set', key: 'sess', value: { userId: 1 }, ttl: 60, tags: ['user:1', 'all'] });
+    const before = await scriptCalls([redis]);
+    expect(await one(engine, { op: 'get', key: 'sess', touch: 3600 })).toMatchObject({ found: true, value: { userId: 1 } });
+    expect(await scriptCalls([redis])).toBe(before + 1);
+    expect(await redis.pttl('touch:t:user:1')).toBeGreaterThan(3_599_000);
+    expect(await redis.pttl('touch:t:all')).toBeGreaterThan(3_599_000);
+  });
+
+  it('in a Cluster with a {hash tag} keyPrefix, tag sets are kept in the same script call too', async () => {
+    const engine = engineOn(cluster.url, { keyPrefix: '{touch}:' });
+    const nodes = cluster.nodes.map((node) => rawClient(node.url));
+    let before = await scriptCalls(nodes);
+    await one(engine, { op: 'set', key: 'sess', value: 1, ttl: 60, tags: ['user:1'] });
+    await one(engine, { op: 'get', key: 'sess', touch: 3600 });
+    expect(await scriptCalls(nodes)).toBe(before + 2);
+    const redis = new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
+    try {
+      expect(await redis.smembers('{touch}:t:user:1')).toStrictEqual(['sess']);
+      expect(await redis.pttl('{touch}:t:user:1')).toBeGreaterThan(3_599_000);
+    } finally {
+      redis.disconnect();
+    }
+    before = await scriptCalls(nodes);
+    expect(await one(engine, { op: 'invalidate', tag: 'user:1' })).toMatchObject({ deleted: 1 });
+    expect(await scriptCalls(nodes)).toBe(before + 1);
+  });
+
+  for (const where of ['standalone', 'Cluster'] as const) {
+    it(`on ${where} Redis, touching a key puts it back into a tag set that was lost, so invalidate still finds it`, async () => {
+      const url = where === 'standalone' ? `${standalone.url}/3` : cluster.url;
+      const engine = engineOn(url, { keyPrefix: 'repair:' });
+      const redis = where === 'standalone' ? rawClient(url) : new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
+      try {
+        await one(engine, { op: 'set', key: 'sess', value: 1, ttl: 60, tags: ['user:9'] });
+        await redis.del('repair:t:user:9'); // as maxmemory eviction or a lost node might
+        await one(engine, { op: 'get', key: 'sess', touch: 120 });
+        await waitFor(async () => (await redis.smembers('repair:t:user:9')).includes('sess'), { what: 'the touch to re-add the key' });
+        expect(await redis.pttl('repair:t:user:9')).toBeGreaterThan(119_000);
+        expect(await one(engine, { op: 'invalidate', tag: 'user:9' })).toMatchObject({ deleted: 1 });
+      } finally {
+        if (redis instanceof Cluster) redis.disconnect();
+      }
+    });
+  }
 });
 
 describe('RedisEngine when Redis goes away', () => {
