@@ -29,7 +29,6 @@ const UNAUTHORIZED = JSON.stringify({ error: 'Unauthorized', message: ERRORS.una
 export async function buildApp(engine: Engine, options: ServerConfig | ServerOptions = {}): Promise<FastifyInstance> {
   const config = resolveConfig(options);
   const app = Fastify({
-    logger: { level: config.logLevel, name: 'lix-cache-server' },
     ...requestLogOptions(config.logLevel),
     genReqId: createRequestIdGenerator(),
     bodyLimit: config.maxBodyBytes,

@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pino } from 'pino';
 import { LogController } from 'fastify';
 import type { LogLevel } from './config';
 
@@ -19,9 +20,13 @@ class DebugRequestLogs extends LogController {
  * server's logger itself, not a pino child built per request (log calls pass
  * `reqId` instead), and per-request lines are written only at debug or trace.
  */
-export function requestLogOptions(level: LogLevel): Pick<FastifyServerOptions, 'logController' | 'childLoggerFactory'> {
+export function requestLogOptions(level: LogLevel): Pick<FastifyServerOptions, 'logController' | 'loggerInstance'> {
+  const root = pino({ level, name: 'lix-cache-server' });
+  // child() answers the same logger, so fastify's per-request child is free.
+  const shared = Object.create(root) as FastifyBaseLogger;
+  shared.child = () => shared;
   return {
     logController: level === 'debug' || level === 'trace' ? new DebugRequestLogs() : new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (logger) => logger,
+    loggerInstance: shared,
   };
 }
