@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, RedisOptions } from 'ioredis';
 import type {
@@ -18,7 +19,7 @@ import { LixError, lixError } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
-import { BATCH_SCRIPT } from './redis-scripts';
+import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from './validate';
 
@@ -62,9 +63,10 @@ export interface RedisEngineOptions {
 
 type Client = Redis | Cluster;
 
-/** The batch script (see redis-scripts.ts), as the method ioredis `defineCommand` adds (EVALSHA, EVAL on NOSCRIPT). */
+/** The batch script (see redis-scripts.ts), as the methods ioredis `defineCommand` adds (EVALSHA, EVAL on NOSCRIPT). */
 interface Scripts {
   lixBatch(firstKey: string, tagPrefix: string, dataPrefix: string, ops: string[]): Promise<unknown[]>;
+  lixCrossSlotBatch(firstKey: string, tagPrefix: string, dataPrefix: string, ops: string[]): Promise<unknown[]>;
 }
 
 /** One per-key op of the batch script: the Redis key it acts on, its name and its arguments. */
@@ -173,8 +175,10 @@ export class RedisEngine implements Engine {
   private readonly inlineTags: boolean;
   /** Tag-index upkeep that no result waits for (dropping a key from tags it left, stretching a tag's TTL). */
   private readonly background = new Set<Promise<void>>();
-  /** Inline tags: per-key ops of this event-loop turn not sent yet (see `flush`). */
-  private open: Chunk | undefined;
+  /** Script calls this event-loop turn is filling, by master (see `nodeOf`), sent by `flush`. */
+  private readonly open = new Map<string, Chunk>();
+  /** Cluster with external tags: whether the masters run one script call over keys of several slots (Redis 7+). */
+  private crossSlot = false;
   private flushing: ReturnType<typeof setImmediate> | undefined;
   private everReady = false;
   private lastError: string | undefined;
@@ -225,6 +229,7 @@ export class RedisEngine implements Engine {
           })
         : new Redis({ ...connection, host: target.host, port: target.port, db: target.db, retryStrategy: retry });
     client.defineCommand('lixBatch', { numberOfKeys: 1, lua: BATCH_SCRIPT });
+    if (client instanceof Cluster) client.defineCommand('lixCrossSlotBatch', { numberOfKeys: 1, lua: CROSS_SLOT_BATCH_SCRIPT });
     client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
@@ -235,6 +240,7 @@ export class RedisEngine implements Engine {
       }),
     );
     this.client = client as Client & Scripts;
+    if (client instanceof Cluster && !this.inlineTags) client.on('ready', () => void this.detectCrossSlot());
   }
 
   async execute(commands: readonly Command[]): Promise<Result[]> {
@@ -330,6 +336,16 @@ export class RedisEngine implements Engine {
     this.client.disconnect();
   }
 
+  /** Script flags (`allow-cross-slot-keys`) came with Redis 7; older masters get one op per call. */
+  private async detectCrossSlot(): Promise<void> {
+    try {
+      const info = await this.masters()[0]?.info('server');
+      this.crossSlot = Number(/^redis_version:(\d+)/m.exec(info ?? '')?.[1]) >= 7;
+    } catch {
+      // Unknown until the next ready: one op per call meanwhile.
+    }
+  }
+
   /** Wait for the first connection (bounded); once connected, a lost connection fails at once. */
   private async whenReady(timeoutMs = this.connectTimeoutMs): Promise<void> {
     if (this.closed) throw lixError('unavailable', 'this RedisEngine was closed; create a new one');
@@ -391,16 +407,21 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * Run commands[from..to) (per-key ones) into `results`. With inline tags they join this
-   * event-loop turn's script calls (`now`: sent at once); with external tags each is its own
-   * call (ioredis auto-pipelining still sends a turn's calls in one write).
+   * Run commands[from..to) (per-key ones) into `results`. They join this event-loop turn's
+   * script calls, one per Redis master (`now`: sent at once, else at the end of the turn), or
+   * go alone when the master is not known.
    */
   private perKey(commands: readonly Command[], from: number, to: number, results: Result[], now: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const waiting: Waiting = { results, left: to - from, resolve, reject };
       for (let i = from; i < to; i++) {
         const command = commands[i] as PerKeyCommand;
-        const chunk = this.inlineTags ? (this.open ??= { argv: [], items: [] }) : { argv: [], items: [] };
+        const node = this.nodeOf(this.dataPrefix + command.key);
+        let chunk = node === undefined ? undefined : this.open.get(node);
+        if (chunk === undefined) {
+          chunk = { argv: [], items: [] };
+          if (node !== undefined) this.open.set(node, chunk);
+        }
         const at = chunk.argv.length;
         try {
           this.encode(command, chunk.argv);
@@ -410,27 +431,41 @@ export class RedisEngine implements Engine {
           continue;
         }
         chunk.items.push({ command, index: i, waiting });
-        if (!this.inlineTags) this.sendChunk(chunk);
-        else if (chunk.items.length === OPS_PER_CALL) this.flush();
+        if (node === undefined) this.sendChunk(chunk);
+        else if (chunk.items.length === OPS_PER_CALL) {
+          this.open.delete(node);
+          this.sendChunk(chunk);
+        }
       }
-      if (this.open !== undefined) {
-        // Per turn rather than per call: concurrent requests share one script call.
+      if (this.open.size > 0) {
+        // Per turn rather than per call: concurrent requests share script calls.
         if (now) this.flush();
         else this.flushing ??= setImmediate(this.flush);
       }
     });
   }
 
-  /** Send the open chunk of inline-tag ops. */
+  /** Send the script calls this turn filled. */
   private readonly flush = (): void => {
     if (this.flushing !== undefined) clearImmediate(this.flushing);
     this.flushing = undefined;
-    const chunk = this.open;
-    this.open = undefined;
-    if (chunk !== undefined) this.sendChunk(chunk);
+    for (const chunk of this.open.values()) this.sendChunk(chunk);
+    this.open.clear();
   };
 
+  /**
+   * The master a key's op is grouped under: '' for all when tags are inline (one slot, or
+   * standalone); in a Cluster the slot's master, or undefined (the op goes alone) until
+   * masters are known to run a script over keys of several slots.
+   */
+  private nodeOf(key: string): string | undefined {
+    if (this.inlineTags) return '';
+    if (!this.crossSlot) return undefined;
+    return (this.client as Cluster).slots[calculateSlot(key)]?.[0];
+  }
+
   private sendChunk({ argv, items }: Chunk): void {
+    if (items.length === 0) return;
     this.send(argv).then(
       (replies) => {
         for (let i = 0; i < items.length; i++) {
@@ -478,19 +513,56 @@ export class RedisEngine implements Engine {
 
   /** One script call over ops encoded by `encode`: one reply per op, an op's error being an Error in its place. */
   private send(argv: string[]): Promise<unknown[]> {
-    return this.client.lixBatch(argv[0]!, this.inlineTags ? this.tagPrefix : '', this.dataPrefix, argv);
+    if (this.inlineTags) return this.client.lixBatch(argv[0]!, this.tagPrefix, this.dataPrefix, argv);
+    if (!this.crossSlot) return this.client.lixBatch(argv[0]!, '', this.dataPrefix, argv);
+    return this.client.lixCrossSlotBatch(argv[0]!, '', this.dataPrefix, argv).then((replies) => this.retryMoved(argv, replies));
   }
 
-  /** Ops outside `execute` (scans, invalidate, tag upkeep), sent at once; rejects on any op's error. */
-  private async ops(ops: readonly Op[]): Promise<unknown[]> {
-    const size = this.inlineTags ? OPS_PER_CALL : 1;
-    const calls: Promise<unknown[]>[] = [];
-    for (let i = 0; i < ops.length; i += size) {
-      const argv: string[] = [];
-      for (const { key, name, args } of ops.slice(i, i + size)) argv.push(key, name, String(args.length), ...args);
-      calls.push(this.send(argv));
+  /**
+   * Cluster: ops whose key is no longer on the master the call went to (resharding, or a stale
+   * slot map) run again alone, routed by their own key (ioredis follows MOVED and ASK).
+   */
+  private async retryMoved(argv: readonly string[], replies: unknown[]): Promise<unknown[]> {
+    if (!replies.some(isNonLocal)) return replies;
+    (this.client as Cluster).refreshSlotsCache();
+    const retries: Promise<void>[] = [];
+    let at = 0;
+    for (let i = 0; i < replies.length; i++) {
+      const end = at + 3 + Number(argv[at + 2]);
+      if (isNonLocal(replies[i])) {
+        const op = argv.slice(at, end);
+        retries.push(this.client.lixBatch(op[0]!, '', this.dataPrefix, op).then(([reply]) => void (replies[i] = reply)));
+      }
+      at = end;
     }
-    const replies = (await Promise.all(calls)).flat();
+    await Promise.all(retries);
+    return replies;
+  }
+
+  /** Ops outside `execute` (scans, invalidate, tag upkeep), sent at once, grouped as `perKey` does; rejects on any op's error. */
+  private async ops(ops: readonly Op[]): Promise<unknown[]> {
+    const replies = new Array<unknown>(ops.length);
+    const calls: Promise<void>[] = [];
+    const groups = new Map<string, { argv: string[]; indexes: number[] }>();
+    const send = ({ argv, indexes }: { argv: string[]; indexes: number[] }) =>
+      calls.push(this.send(argv).then((got) => indexes.forEach((index, j) => void (replies[index] = got[j]))));
+    ops.forEach(({ key, name, args }, index) => {
+      const node = this.nodeOf(key);
+      let group = node === undefined ? undefined : groups.get(node);
+      if (group === undefined) {
+        group = { argv: [], indexes: [] };
+        if (node !== undefined) groups.set(node, group);
+      }
+      group.argv.push(key, name, String(args.length), ...args);
+      group.indexes.push(index);
+      if (node === undefined) send(group);
+      else if (group.indexes.length === OPS_PER_CALL) {
+        groups.delete(node);
+        send(group);
+      }
+    });
+    for (const group of groups.values()) send(group);
+    await Promise.all(calls);
     const failed = replies.find((reply) => reply instanceof Error);
     if (failed) throw failed;
     return replies;
@@ -769,6 +841,11 @@ export class RedisEngine implements Engine {
     }
     return { op: 'clear', success: true, cleared };
   }
+}
+
+/** A script op's error for a key its master no longer serves. */
+function isNonLocal(reply: unknown): boolean {
+  return reply instanceof Error && reply.message.includes('non local key');
 }
 
 /** Whether every key with this prefix hashes to one Cluster slot: the prefix holds a complete, non-empty {hash tag}. */

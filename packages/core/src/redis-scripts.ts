@@ -287,3 +287,10 @@ while a <= #ARGV do
 end
 return out
 `;
+
+/**
+ * BATCH_SCRIPT for a Cluster with external tags: one call runs the ops of every key one
+ * master serves (Redis 7+ script flags). A key the master no longer serves (resharding)
+ * fails its op with "non local key" before it changes anything; the caller retries that op alone.
+ */
+export const CROSS_SLOT_BATCH_SCRIPT = `#!lua flags=allow-cross-slot-keys${BATCH_SCRIPT}`;

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
@@ -242,6 +243,39 @@ describe('RedisEngine round trips', () => {
     before = await scriptCalls(nodes);
     expect(await one(engine, { op: 'invalidate', tag: 'user:1' })).toMatchObject({ deleted: 1 });
     expect(await scriptCalls(nodes)).toBe(before + 1);
+  });
+
+  it('in a Cluster, a batch runs as one script call per master, and a key moved to another master meanwhile still answers', async () => {
+    const engine = engineOn(cluster.url, { keyPrefix: 'moved:' });
+    const raw = new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `k${i}`);
+      await engine.execute(keys.map((key, i): Command => ({ op: 'set', key, value: i })));
+      const nodes = cluster.nodes.map((node) => rawClient(node.url));
+      await waitFor(async () => {
+        const before = await scriptCalls(nodes);
+        await engine.execute(keys.map((key): Command => ({ op: 'exists', key })));
+        return (await scriptCalls(nodes)) - before === 3;
+      }, { what: 'one script call per master' });
+
+      // Move the slot of one key to another master behind the engine's back, as resharding does.
+      const [moved, ...rest] = keys;
+      const slot = calculateSlot(`moved:k:${moved}`);
+      const owner = raw.slots[slot]![0]!;
+      const source = nodes[cluster.nodes.findIndex((node) => `${node.host}:${node.port}` === owner)]!;
+      const target = nodes.find((node) => node !== source)!;
+      const [sourceId, targetId] = (await Promise.all([source.cluster('MYID'), target.cluster('MYID')])) as string[];
+      await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId!);
+      await source.cluster('SETSLOT', slot, 'MIGRATING', targetId!);
+      const inSlot = (await source.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+      await source.migrate(target.options.host!, target.options.port!, '', 0, 5000, 'KEYS', ...inSlot);
+      await Promise.all(nodes.map((node) => node.cluster('SETSLOT', slot, 'NODE', targetId!)));
+
+      const values = await engine.execute([moved!, ...rest].map((key): Command => ({ op: 'get', key })));
+      expect(values.map((result) => (result as GetResult).value)).toStrictEqual(keys.map((_, i) => i));
+    } finally {
+      raw.disconnect();
+    }
   });
 
   for (const where of ['standalone', 'Cluster'] as const) {
