@@ -89,6 +89,8 @@ interface Waiting {
 /** Ops of `execute` calls for one script call: the script's ARGV (see `encode`), and where each result goes. */
 interface Chunk {
   argv: string[];
+  /** Characters in argv. */
+  chars: number;
   items: { command: PerKeyCommand; index: number; waiting: Waiting }[];
 }
 
@@ -101,6 +103,8 @@ const SCAN_COUNT = 1000;
 const SREM_CHUNK = 1000;
 /** Ops per script call: few calls, yet none that holds Redis up for long. */
 const OPS_PER_CALL = 1000;
+/** Characters of arguments per script call (values up to 1 MiB each), far below Redis's 1 GiB query buffer limit. */
+const CHARS_PER_CALL = 1 << 20;
 
 /** Seconds → the millisecond TTL argument of the scripts ('0': no expiry), never rounding a TTL down to none. */
 function ttlArg(ttl: number | undefined): string {
@@ -419,7 +423,7 @@ export class RedisEngine implements Engine {
         const node = this.nodeOf(this.dataPrefix + command.key);
         let chunk = node === undefined ? undefined : this.open.get(node);
         if (chunk === undefined) {
-          chunk = { argv: [], items: [] };
+          chunk = { argv: [], chars: 0, items: [] };
           if (node !== undefined) this.open.set(node, chunk);
         }
         const at = chunk.argv.length;
@@ -431,8 +435,9 @@ export class RedisEngine implements Engine {
           continue;
         }
         chunk.items.push({ command, index: i, waiting });
+        for (let j = at; j < chunk.argv.length; j++) chunk.chars += chunk.argv[j]!.length;
         if (node === undefined) this.sendChunk(chunk);
-        else if (chunk.items.length === OPS_PER_CALL) {
+        else if (chunk.items.length === OPS_PER_CALL || chunk.chars >= CHARS_PER_CALL) {
           this.open.delete(node);
           this.sendChunk(chunk);
         }

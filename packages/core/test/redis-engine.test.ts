@@ -202,6 +202,18 @@ describe('RedisEngine round trips', () => {
     expect(singles.map((result) => (result as { value: number }).value)).toStrictEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
+  it('large values split a batch into script calls of about 1 MiB of arguments', async () => {
+    const url = `${standalone.url}/3`;
+    const engine = engineOn(url, { keyPrefix: 'large:' });
+    const redis = rawClient(url);
+    const value = 'x'.repeat(400_000);
+    const before = await scriptCalls([redis]);
+    const results = await engine.execute(Array.from({ length: 5 }, (_, i): Command => ({ op: 'set', key: `big${i}`, value })));
+    expect(results).toMatchObject(Array.from({ length: 5 }, () => ({ written: true })));
+    expect(await scriptCalls([redis])).toBe(before + 2);
+    expect(await valueOf(engine, 'big4')).toBe(value);
+  });
+
   it('a scan in a batch sees the writes before it, and the writes after it run after it', async () => {
     const engine = engineOn(`${standalone.url}/3`, { keyPrefix: 'order:' });
     const results = await engine.execute([
