@@ -1,9 +1,6 @@
 import type { Command, Result } from 'lix-cache-core';
-import { LixServerError } from './errors';
+import { resultCountMismatch, type Decode } from './decode';
 import type { Transport } from './transports/transport';
-
-/** Turns a command's raw result into what the caller's promise resolves to; throws to reject it. */
-export type Decode<R> = (result: Result) => R;
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -186,10 +183,7 @@ export class Batcher<P> {
 
   /** Send one command on its own, now (batching off, in-process transports). */
   sendNow<R>(command: Command, decode: Decode<R>): Promise<R> {
-    return this.transport.execute([this.transport.prepare(command)], isRetrySafe(command)).then((results) => {
-      if (results.length !== 1) throw mismatch(1, results.length);
-      return decode(results[0]!);
-    });
+    return this.transport.executeOne(this.transport.prepare(command), isRetrySafe(command), decode);
   }
 
   private readonly flush = (): void => {
@@ -235,7 +229,7 @@ export class Batcher<P> {
     sent.then(
       (results) => {
         this.land(flight);
-        if (results.length !== batch.length) return fail(batch, mismatch(batch.length, results.length));
+        if (results.length !== batch.length) return fail(batch, resultCountMismatch(batch.length, results.length));
         for (let i = 0; i < batch.length; i++) {
           const pending = batch[i]!;
           const result = results[i]!;
@@ -262,8 +256,4 @@ function fail<P>(batch: readonly Pending<P>[], error: unknown): void {
     pending.reject(error);
     if (pending.followers) for (const follower of pending.followers) follower.reject(error);
   }
-}
-
-function mismatch(sent: number, got: number): LixServerError {
-  return new LixServerError('internal', `The server answered ${got} results for ${sent} commands. Check that the URL points at a Lix Cache server of a compatible version.`);
 }

@@ -10,8 +10,9 @@ import {
   type ScanResult,
   type SuccessResult,
 } from 'lix-cache-core';
-import { Batcher, type Decode } from './batcher';
+import { Batcher } from './batcher';
 import { Collection } from './collection';
+import type { Decode } from './decode';
 import { isLocalHost, resolveConfig, type LixCacheConfig, type ResolvedConfig } from './config';
 import { errorFromResult, fromCoreError, LixCacheError, LixValidationError } from './errors';
 import type {

@@ -1,4 +1,5 @@
 import type { Command, Engine, Limits, Result } from 'lix-cache-core';
+import { decodeOne, type Decode } from '../decode';
 import { fromCoreError, LixCacheError } from '../errors';
 import type { CacheHealth, CacheStats, Transport } from './transport';
 
@@ -48,10 +49,16 @@ export class EngineTransport implements Transport<Command> {
   }
 
   execute(commands: readonly Command[]): Promise<Result[]> {
-    return this.shared.engine.execute(commands).catch((error: unknown) => {
-      throw this.mapError(error);
-    });
+    return this.shared.engine.execute(commands).catch(this.rethrow);
   }
+
+  executeOne<R>(command: Command, _retrySafe: boolean, decode: Decode<R>): Promise<R> {
+    return this.shared.engine.execute([command]).then((results) => decodeOne(results, decode), this.rethrow);
+  }
+
+  private readonly rethrow = (error: unknown): never => {
+    throw this.mapError(error);
+  };
 
   stats(): Promise<CacheStats> {
     return this.shared.engine.stats().catch((error: unknown) => {

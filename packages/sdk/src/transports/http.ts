@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, type Command, type Limits, type Result } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
+import { decodeOne, type Decode } from '../decode';
 import {
   errorFromCode,
   LixAuthError,
@@ -78,6 +79,10 @@ export class HttpTransport implements Transport<string> {
       if (!Array.isArray(answer?.results)) throw new AttemptFailure(notLix(this.origin, 'a batch answer without "results"'), true, false);
       return answer.results;
     }, this.policy, retrySafe);
+  }
+
+  executeOne<R>(prepared: string, retrySafe: boolean, decode: Decode<R>): Promise<R> {
+    return this.execute([prepared], retrySafe).then((results) => decodeOne(results, decode));
   }
 
   async stats(): Promise<CacheStats> {

@@ -1,4 +1,5 @@
 import type { Command, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
+import type { Decode } from '../decode';
 
 /** Counters of the cache: size, limit, memory, hits, misses, evictions, expirations, operations. */
 export type CacheStats = EngineStats;
@@ -29,6 +30,8 @@ export interface Transport<P = unknown> {
    * repeating the whole batch is harmless (no incr/decr, no conditional set).
    */
   execute(prepared: readonly P[], retrySafe: boolean): Promise<Result[]>;
+  /** Run one prepared command and resolve with `decode` of its result (one promise less than execute + then: the hot path of in-process engines). */
+  executeOne<R>(prepared: P, retrySafe: boolean, decode: Decode<R>): Promise<R>;
   stats(): Promise<CacheStats>;
   health(): Promise<CacheHealth>;
   close(): Promise<void>;
