@@ -105,18 +105,21 @@ export class LixCache {
     }
   }
 
-  /** A get, validated by core's checks for its two fields: the same checks as parseCommand, without its copy of the input. */
+  /** parseCommand's checks of a get's two fields, without its copy of the input: get is the hottest call. */
+  private getCommand(key: string, options: GetOptions | undefined): Command {
+    if (this.closed) throw closedError();
+    try {
+      const touch = validateTtl(options?.touch, this.transport.limits, 'touch');
+      const checked = validateKey(key, this.transport.limits);
+      return touch === undefined ? { op: 'get', key: checked } : { op: 'get', key: checked, touch };
+    } catch (error) {
+      throw fromCoreError(error);
+    }
+  }
+
   private sendGet<R>(key: string, options: GetOptions | undefined, decode: Decode<R>): Promise<R> {
     try {
-      if (this.closed) throw closedError();
-      let command: Command;
-      try {
-        const touch = validateTtl(options?.touch, this.transport.limits, 'touch');
-        command = touch === undefined ? { op: 'get', key: validateKey(key, this.transport.limits) } : { op: 'get', key: validateKey(key, this.transport.limits), touch };
-      } catch (error) {
-        throw fromCoreError(error);
-      }
-      return this.run(command, decode);
+      return this.run(this.getCommand(key, options), decode);
     } catch (error) {
       return Promise.reject(error);
     }

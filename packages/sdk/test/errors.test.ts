@@ -132,6 +132,21 @@ describe('errors and retries against a real server', () => {
     expect(proxy.total()).toBe(0);
   });
 
+  it('get checks its input exactly as the command language does (same code and message), as a rejection, not a throw', async () => {
+    const cache = client();
+    proxy.reset();
+    const inputs: [unknown, unknown][] = [['', undefined], [123, undefined], ['__proto__', undefined], ['k', -1], ['k', 'soon'], [undefined, 60]];
+    for (const [key, touch] of inputs) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => (promise = cache.get(key as string, { touch: touch as number }))).not.toThrow();
+      const error = (await promise!.catch((e: unknown) => e)) as LixValidationError;
+      const [result] = await cache.batch([{ op: 'get', key, touch } as never]);
+      expect(error).toBeInstanceOf(LixValidationError);
+      expect({ code: error.code, message: error.message }).toEqual((result as { error: unknown }).error);
+    }
+    expect(proxy.total()).toBe(0);
+  });
+
   it('limits are the server’s: a too-long key is refused by the server with its message', async () => {
     const error = await client().set('k'.repeat(2000), 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LixValidationError);
