@@ -52,7 +52,10 @@ export async function memory(_settings: BenchSettings): Promise<Section> {
         ['redis-server', per(redisUsed), 'INFO memory used_memory', '1.00×'],
         ['redis-server', per(redisRss), 'INFO memory used_memory_rss growth', ratio(redisRss, redisUsed)],
       ],
-      notes: ['Both hold the same sessions, written by the same SessionStore code. Target: Lix ≤ Redis.'],
+      notes: [
+        'Both hold the same sessions, written by the same SessionStore code. Target: Lix ≤ Redis.',
+        "Resident memory of a Node.js process includes V8's heap headroom (it grows its heap ahead of what is live); the estimate counts the stored data and index entries.",
+      ],
     };
   } finally {
     await Promise.all([lixCache.close(), redisCache.close()]);

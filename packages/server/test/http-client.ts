@@ -26,3 +26,14 @@ export function client(baseUrl: string, defaults: Record<string, string> = {}) {
     return { status: response.status, body: parsed, text, headers: response.headers };
   };
 }
+
+/** GET `path`, or POST `body` as JSON when given; the status and the parsed JSON body. */
+export async function jsonCall(server: { url: string }, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, json: await response.json() };
+}

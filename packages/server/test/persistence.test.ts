@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type ServerProcess, startServer } from '../../../test/helpers/server-process';
 import { waitFor } from '../../../test/helpers/wait-for';
+import { jsonCall as call } from './http-client';
 
 // Spawns the built CLI (packages/server/dist): run `npm run build` first (root `npm test` does).
 
@@ -20,16 +21,6 @@ async function lix(dataDir: string, args: string[] = []): Promise<ServerProcess>
   const server = await startServer({ args: ['--data-dir', dataDir, ...args], env: { LOG_LEVEL: 'info' } });
   servers.push(server);
   return server;
-}
-
-async function call(server: ServerProcess, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 /**

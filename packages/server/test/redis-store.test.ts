@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
 import { runCli, type ServerProcess, startServer } from '../../../test/helpers/server-process';
 import { waitFor } from '../../../test/helpers/wait-for';
+import { jsonCall as call } from './http-client';
 
 // Spawns the built CLI (packages/server/dist): run `npm run build` first (root `npm test` does).
 
@@ -15,16 +16,6 @@ async function lixOn(store: string, env: Record<string, string> = {}): Promise<S
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
 });
-
-async function call(server: ServerProcess, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, json: await response.json() };
-}
 
 describe('lix-cache-server --store redis://', () => {
   let redis: RedisProcess;
