@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from 'lix-cache-core';
 import { ERRORS } from 'lix-cache-core';
 import sjson from 'secure-json-parse';
 import { createKeyCheck } from './auth';
 import { createCors } from './cors';
+import { createFastGet } from './fast-get';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { jsonError, toLixError } from './http-errors';
@@ -19,6 +21,9 @@ declare module 'fastify' {
   }
 }
 
+// fastify's default, which a server of our own (serverFactory) must set itself.
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 // The Part 1 401 shape, serialized once; `code` is an addition for clients that switch on codes.
 const UNAUTHORIZED = JSON.stringify({ error: 'Unauthorized', message: ERRORS.unauthorized.message(), code: 'unauthorized' });
 
@@ -28,13 +33,22 @@ const UNAUTHORIZED = JSON.stringify({ error: 'Unauthorized', message: ERRORS.una
  */
 export async function buildApp(engine: Engine, options: ServerConfig | ServerOptions = {}): Promise<FastifyInstance> {
   const config = resolveConfig(options);
+  const metrics = new ServerMetrics(engine);
+  const requestId = createRequestIdGenerator();
+  const authorized = config.authEnabled ? createKeyCheck(config.apiKeys) : undefined;
+  // Per-request debug logs come from fastify, so at debug and trace every request goes through it.
+  const fastGet = config.logLevel === 'debug' || config.logLevel === 'trace' ? undefined : createFastGet({ engine, limits: config.limits, metrics, requestId, authorized });
   const app = Fastify({
     ...requestLogOptions(config.logLevel),
-    genReqId: createRequestIdGenerator(),
+    genReqId: requestId,
     bodyLimit: config.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
+    serverFactory: (handler) => {
+      const server = createServer(fastGet ? (request, response) => fastGet(request, response, () => handler(request, response)) || handler(request, response) : handler);
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
   });
-  const metrics = new ServerMetrics(engine);
 
   // JSON only: a text/plain body is refused with a clear error rather than read as a string.
   app.removeAllContentTypeParsers();
@@ -48,7 +62,6 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     }
   });
 
-  const authorized = config.authEnabled ? createKeyCheck(config.apiKeys) : undefined;
   const cors = createCors(config.corsOrigins);
   // One hook for request id, CORS and auth: each hook costs a step on every request.
   app.addHook('onRequest', (request, reply, done) => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Command, Engine, ErrorResult, Limits, Result, ResultByOp } from 'lix-cache-core';
+import type { Command, Engine, ErrorResult, GetResult, Limits, Result, ResultByOp } from 'lix-cache-core';
 import { describe, isErrorResult, LixError, lixError, parseCommand, validateKey } from 'lix-cache-core';
 import { fromErrorResult, toErrorResult } from './http-errors';
 import type { ServerMetrics } from './metrics';
@@ -16,6 +16,11 @@ const EXISTS = '{"exists":true}';
 const NOT_EXISTS = '{"exists":false}';
 
 type Query = Record<string, string | string[] | undefined>;
+
+/** The body of GET /cache/get, built by hand: one JSON.stringify of the value, no wrapper object. */
+export function getBody(result: GetResult): string {
+  return result.found ? `{"value":${JSON.stringify(result.value)},"ttl":${result.ttl}}` : NOT_FOUND;
+}
 
 /**
  * Every endpoint of the HTTP API. Routes are thin: turn the request into
@@ -71,9 +76,7 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, limits: Lim
     const result = await (query.touch === undefined
       ? runValid<'get'>({ op: 'get', key: validateKey(query.key, limits) })
       : run({ op: 'get', key: query.key, touch: numeric(query.touch) }));
-    if (!result.found) return send(reply, NOT_FOUND, 404);
-    // Built by hand: one JSON.stringify of the value, no wrapper object.
-    return send(reply, `{"value":${JSON.stringify(result.value)},"ttl":${result.ttl}}`);
+    return send(reply, getBody(result), result.found ? 200 : 404);
   });
 
   app.get('/cache/exists', async (request, reply) => {
