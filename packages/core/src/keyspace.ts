@@ -88,13 +88,8 @@ export class Keyspace {
 
   /** The live entry for `key`, marked most recently used; an expired one is reclaimed on the spot. */
   get(key: string, now: number): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
-      this.expire(key, entry);
-      return undefined;
-    }
-    this.touch(entry);
+    const entry = this.peek(key, now);
+    if (entry !== undefined) this.touch(entry);
     return entry;
   }
 
