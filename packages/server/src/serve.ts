@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PersistenceLogger } from 'lix-cache-core';
+import { redactUrl } from 'lix-cache-core';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { buildApp } from './app';
@@ -37,7 +38,18 @@ export async function serve(options: ServerConfig | ServerOptions = {}): Promise
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${displayHost(config.host)}:${port}`;
   app.log.info(
-    { url, store: config.store, limit: config.limit, maxMemory: config.maxMemory, dataDir: config.dataDir, fsync: config.dataDir ? config.fsync : undefined, auth: config.authEnabled, corsOrigins: config.corsOrigins },
+    {
+      url,
+      store: redactUrl(config.store),
+      limit: config.limit,
+      maxMemory: config.maxMemory,
+      dataDir: config.dataDir,
+      fsync: config.dataDir ? config.fsync : undefined,
+      auth: config.authEnabled,
+      corsOrigins: config.corsOrigins,
+      allowedHosts: config.authEnabled ? undefined : config.allowedHosts,
+      protectedMode: config.protectedMode,
+    },
     'Lix Cache started',
   );
   return { app, config, url, close: () => app.close() };
