@@ -9,3 +9,8 @@ export function redactUrl(url: string): string {
   const at = url.lastIndexOf('@');
   return start === -1 || at < start ? url : `${url.slice(0, start + 3)}***${url.slice(at)}`;
 }
+
+/** `text` with the credentials of every URL in it replaced by `***` (for messages that quote what a user typed). */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s'"]*@/gi, '$1***@');
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { redactUrls } from 'lix-cache-core';
 import { version } from '../package.json';
 import type { ServerOptions } from './config';
 import {
@@ -31,6 +32,8 @@ function flag<T>(parse: (text: string, setting: string) => T, name: string): (te
 const program = new Command('lix-cache-server')
   .description('Lix Cache server: a JSON-over-HTTP cache, in memory or in front of Valkey/Redis.')
   .version(version, '-v, --version')
+  // Commander quotes a refused argument, e.g. a --store URL with its password.
+  .configureOutput({ outputError: (text, write) => write(redactUrls(text)) })
   .option('-p, --port <number>', 'TCP port (env PORT; default 4000)', flag((text, name) => parseInteger(text, name, 0, 65535), '--port'))
   .option('--host <host>', 'interface to listen on; 0.0.0.0 for containers (env HOST; default localhost)')
   .option('--store <url>', 'memory://, redis://host:port or redis-cluster://h1:p1,h2:p2 (env LIX_STORE; default memory://)', flag(parseStore, '--store'))
@@ -125,7 +128,7 @@ async function main(flags: Flags): Promise<void> {
     running = await serve(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lix-cache-server: ${error instanceof ConfigError ? '' : 'could not start: '}${message}\n`);
+    process.stderr.write(`lix-cache-server: ${error instanceof ConfigError ? '' : 'could not start: '}${redactUrls(message)}\n`);
     process.exit(1);
   }
   const { app, config, url } = running;

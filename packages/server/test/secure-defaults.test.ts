@@ -38,7 +38,7 @@ describe('auth is on whenever keys are given', () => {
   });
 
   it('refuses to start with LIX_AUTH_ENABLED=false and keys, naming both variables', async () => {
-    const run = await runCli([], { LIX_API_KEYS: 'k1', LIX_AUTH_ENABLED: 'false' });
+    const run = await runCli([], { LIX_API_KEYS: 'k1', LIX_AUTH_ENABLED: 'false' }, 30_000);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('LIX_API_KEYS');
     expect(run.stderr).toContain('LIX_AUTH_ENABLED=false');
@@ -48,23 +48,23 @@ describe('auth is on whenever keys are given', () => {
 describe('protected mode', () => {
   it('refuses to listen on a non-loopback address without keys, explaining the risk and both fixes', async () => {
     for (const args of [[], ['--host', '0.0.0.0']]) {
-      const run = await runCli(args, args.length ? {} : { HOST: '0.0.0.0' });
+      const run = await runCli(args, args.length ? {} : { HOST: '0.0.0.0' }, 30_000);
       expect(run.code, args.join(' ')).toBe(1);
       expect(run.stderr).toContain('Protected mode');
       expect(run.stderr).toContain('forged session');
       expect(run.stderr).toContain('LIX_API_KEYS');
       expect(run.stderr).toContain('LIX_PROTECTED_MODE=false');
     }
-  });
+  }, 60_000);
 
   it('starts on 0.0.0.0 with keys, or with the explicit opt-out', async () => {
     const [keyed, optedOut, flagged] = await Promise.all([
-      startServer({ env: { HOST: '0.0.0.0', LIX_API_KEYS: 'k' } }),
-      startServer({ env: { HOST: '0.0.0.0', LIX_PROTECTED_MODE: 'false' } }),
-      startServer({ env: { HOST: '0.0.0.0' }, args: ['--protected-mode=false'] }),
+      startServer({ env: { HOST: '0.0.0.0', LIX_API_KEYS: 'k' }, timeoutMs: 40_000 }),
+      startServer({ env: { HOST: '0.0.0.0', LIX_PROTECTED_MODE: 'false' }, timeoutMs: 40_000 }),
+      startServer({ env: { HOST: '0.0.0.0' }, args: ['--protected-mode=false'], timeoutMs: 40_000 }),
     ]);
     for (const server of [keyed, optedOut, flagged]) expect(await server.stop()).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe('with auth off, only loopback and configured Host names are answered (DNS rebinding)', () => {
