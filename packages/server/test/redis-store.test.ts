@@ -69,7 +69,7 @@ describe('lix-cache-server --store redis://', () => {
       expect(health.status).toBe(503);
       // The public /health names no host or port (see secrets.test.ts); the log has the detail.
       expect(health.json).toMatchObject({ status: 'unhealthy', code: 'unavailable', error: expect.stringContaining('see the server log') });
-      expect(lix.logs()).toMatch(/Redis at 127\.0\.0\.1:\d+ is unreachable/);
+      await waitFor(() => /Redis at 127\.0\.0\.1:\d+ is unreachable/.test(lix.logs()), { what: 'the cause in the log' });
       const get = await call(lix, '/cache/get?key=kept:1');
       expect(get.status).toBe(503);
       expect(get.json.error).toMatch(/The cache store is unavailable/);

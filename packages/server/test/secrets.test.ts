@@ -38,7 +38,7 @@ describe('no secrets or topology in the open', () => {
     // With a key, the detail is there; and the log has it either way.
     const keyed = await call('GET', '/health');
     expect(keyed.body.error).toMatch(/Redis at 127\.0\.0\.1:\d+ is unreachable/);
-    expect(server.logs()).toMatch(/Redis at 127\.0\.0\.1:\d+ is unreachable/);
+    await waitFor(() => /Redis at 127\.0\.0\.1:\d+ is unreachable/.test(server.logs()), { what: 'the cause in the log' });
     const failed = await call('GET', '/cache/get?key=a');
     expect(failed.status).toBe(503);
 

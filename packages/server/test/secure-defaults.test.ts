@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServer, type ServerProcess } from '../../../test/helpers/server-process';
+import { waitFor } from '../../../test/helpers/wait-for';
 
 /** One request over node:http, which (unlike fetch) sends the Host header it is given. */
 function send(port: number, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
@@ -31,7 +32,7 @@ describe('auth is on whenever keys are given', () => {
       expect((await send(server.port, 'GET', '/cache/get?key=a', {})).status).toBe(401);
       expect((await send(server.port, 'POST', '/cache/set', {}, { key: 'a', value: 1 })).status).toBe(401);
       expect((await send(server.port, 'POST', '/cache/set', { authorization: 'Bearer only-key' }, { key: 'a', value: 1 })).status).toBe(200);
-      expect(server.logs()).toMatch(/"auth":true/);
+      await waitFor(() => server.logs().includes('"auth":true'), { what: 'the start-up line to say auth is on' });
     } finally {
       expect(await server.stop()).toBe(0);
     }
