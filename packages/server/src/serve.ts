@@ -52,6 +52,13 @@ export async function serve(options: ServerConfig | ServerOptions = {}): Promise
     },
     'Lix Cache started',
   );
+  // Each opt-out of a secure default is said once at start, so it is never on by accident unnoticed.
+  if (!config.authEnabled && config.corsOrigins.includes('*')) {
+    app.log.warn('LIX_CORS_ORIGINS=* with auth off: any web page a user opens can read and write this cache, sessions included. Set LIX_API_KEYS, or list origins.');
+  }
+  if (!config.authEnabled && !config.protectedMode) {
+    app.log.warn(`Protected mode is off (LIX_PROTECTED_MODE=false) and auth is off: anyone who can reach ${url} can read every session and forge one. Set LIX_API_KEYS unless only trusted clients can reach it.`);
+  }
   return { app, config, url, close: () => app.close() };
 }
 

@@ -64,6 +64,9 @@ describe('protected mode', () => {
       startServer({ env: { HOST: '0.0.0.0', LIX_PROTECTED_MODE: 'false' }, timeoutMs: 40_000 }),
       startServer({ env: { HOST: '0.0.0.0' }, args: ['--protected-mode=false'], timeoutMs: 40_000 }),
     ]);
+    // The opt-out is said at start-up, so it is not on unnoticed.
+    await waitFor(() => optedOut.logs().includes('Protected mode is off'), { what: 'the opt-out warning' });
+    expect(keyed.logs()).not.toContain('Protected mode is off');
     for (const server of [keyed, optedOut, flagged]) expect(await server.stop()).toBe(0);
   }, 60_000);
 });
