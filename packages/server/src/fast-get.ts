@@ -22,9 +22,10 @@ const PREFIX = '/cache/get?key=';
  * The hot read, `GET /cache/get?key=K` with no other parameter and no Origin
  * header, answered on node:http before fastify routes it. bench/ measured
  * fastify's per-request machinery at about a quarter of a cache GET's CPU; this
- * lane does the same work (auth, request id, metrics, the route's exact body)
- * without it (a request with an Origin or a refused Host is fastify's too). Anything else, and any failure, is handed to fastify, which
- * answers it the usual way; the lane writes nothing before it knows it answers.
+ * lane does the same work (auth, Host check, request id, metrics, the route's
+ * exact body) without it. Anything else (an Origin header, a refused Host or
+ * key), and any failure, is handed to fastify, which answers it the usual way;
+ * the lane writes nothing before it knows it answers.
  *
  * Returns whether it took the request.
  */
