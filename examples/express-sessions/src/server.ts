@@ -1,4 +1,4 @@
-import { LixCache } from 'lix-cache-sdk';
+import { LixCache, redactUrl } from 'lix-cache-sdk';
 import { SessionStore, type TrustProxy } from 'lix-cache-session';
 import { createApp, SessionSchema } from './app';
 
@@ -47,7 +47,7 @@ const app = createApp({
 
 const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, process.env.HOST ?? '0.0.0.0', () => {
-  console.log(`express-sessions example listening on http://${process.env.HOST ?? 'localhost'}:${port} (cache ${cache.url}, secure cookies: ${secureCookies})`);
+  console.log(`express-sessions example listening on http://${process.env.HOST ?? 'localhost'}:${port} (cache ${redactUrl(cache.url)}, secure cookies: ${secureCookies})`);
 });
 
 function shutdown(): void {

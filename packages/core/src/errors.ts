@@ -66,6 +66,16 @@ export const ERRORS = {
     status: 401,
     message: () => 'Send "Authorization: Bearer <key>" with one of the keys in the server\'s LIX_API_KEYS.',
   },
+  origin_not_allowed: {
+    status: 403,
+    message: (origin: string) =>
+      `Requests from the web page origin ${origin} are refused: cross-origin access is off unless the server's LIX_CORS_ORIGINS (--cors-origins) lists the origin, e.g. LIX_CORS_ORIGINS=${origin}. A page allowed here can read and write the whole cache, sessions included.`,
+  },
+  host_not_allowed: {
+    status: 403,
+    message: (host: string) =>
+      `The Host header ${host} is refused: with auth off (no LIX_API_KEYS) the server answers only loopback names (localhost, 127.0.0.1, [::1]) and the names in LIX_ALLOWED_HOSTS (--allowed-hosts), so a web page cannot reach it through DNS rebinding. Add the name to LIX_ALLOWED_HOSTS, or turn auth on with LIX_API_KEYS.`,
+  },
   unavailable: {
     status: 503,
     message: (detail: string) => `The cache store is unavailable: ${detail}. Requests will work again once it is reachable.`,

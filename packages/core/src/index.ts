@@ -10,3 +10,4 @@ export { PersistenceError } from './persistence/persistence';
 export type { PersistenceLogger, PersistenceOptions, RestoreReport, SnapshotReport } from './persistence/persistence';
 export type { FsyncPolicy } from './persistence/append-only-log';
 export { FSYNC_POLICIES } from './persistence/append-only-log';
+export { redactUrl, redactUrls } from './redact-url';

@@ -18,3 +18,4 @@ export type * from './options';
 export type { CacheStats, CacheHealth } from './transports/transport';
 export type { Command, Result, ErrorResult, Json, JsonObject, ResultByOp } from 'lix-cache-core';
 export { isErrorResult } from 'lix-cache-core';
+export { redactUrl } from 'lix-cache-core';

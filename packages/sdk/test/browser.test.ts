@@ -23,7 +23,6 @@ describe('in a browser', () => {
 
   beforeAll(async () => {
     bundle = readFileSync(BUNDLE, 'utf8');
-    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: 'browser-key' } });
     site = createServer((req, res) => {
       if (req.url === '/lix.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
@@ -34,6 +33,8 @@ describe('in a browser', () => {
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     // "localhost" vs the server's 127.0.0.1: a different origin, so CORS applies.
     siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
+    // Cross-origin access is off by default: the page's origin is listed.
+    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: 'browser-key', LIX_CORS_ORIGINS: siteUrl } });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -1,11 +1,14 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from 'lix-cache-core';
-import { ERRORS } from 'lix-cache-core';
+import { describe, ERRORS, lixError, type LixError } from 'lix-cache-core';
 import sjson from 'secure-json-parse';
 import { createKeyCheck } from './auth';
 import { createCors } from './cors';
 import { createFastGet } from './fast-get';
+import { createHostCheck } from './host-check';
+import { guardConnections } from './connection-limits';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { jsonError, toLixError } from './http-errors';
@@ -36,8 +39,9 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
   const metrics = new ServerMetrics(engine);
   const requestId = createRequestIdGenerator();
   const authorized = config.authEnabled ? createKeyCheck(config.apiKeys) : undefined;
+  const hostAllowed = createHostCheck(config);
   // Per-request debug logs come from fastify, so at debug and trace every request goes through it.
-  const fastGet = config.logLevel === 'debug' || config.logLevel === 'trace' ? undefined : createFastGet({ engine, limits: config.limits, metrics, requestId, authorized });
+  const fastGet = config.logLevel === 'debug' || config.logLevel === 'trace' ? undefined : createFastGet({ engine, limits: config.limits, metrics, requestId, authorized, hostAllowed });
   const app = Fastify({
     ...requestLogOptions(config.logLevel),
     genReqId: requestId,
@@ -49,6 +53,8 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
       return server;
     },
   });
+
+  guardConnections(app.server, config, app.log);
 
   // JSON only: a text/plain body is refused with a clear error rather than read as a string.
   app.removeAllContentTypeParsers();
@@ -62,10 +68,20 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     }
   });
 
-  const cors = createCors(config.corsOrigins);
-  // One hook for request id, CORS and auth: each hook costs a step on every request.
+  /** Answer a request refused before any work (Host or Origin) with its registered error. */
+  const refuse = (request: FastifyRequest, reply: FastifyReply, error: LixError) => {
+    metrics.countError(error.code);
+    request.log.warn({ reqId: request.id, code: error.code, url: request.url, host: request.headers.host, origin: request.headers.origin }, 'request refused');
+    reply.code(error.status).type(JSON_TYPE).send(JSON.stringify({ error: error.message, code: error.code }));
+  };
+  const cors = createCors(config.corsOrigins, (request, reply, origin) => refuse(request, reply, lixError('origin_not_allowed', describe(origin))));
+  // One hook for request id, Host check, CORS and auth: each hook costs a step on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    // /health stays open to every Host: probes use the pod's address, and it tells nothing.
+    if (hostAllowed && !hostAllowed(request.headers.host) && !request.routeOptions.config.public) {
+      return refuse(request, reply, lixError('host_not_allowed', describe(request.headers.host)));
+    }
     if (cors(request, reply)) return;
     if (authorized && !request.routeOptions.config.public && request.method !== 'OPTIONS' && !authorized(request.headers.authorization)) {
       metrics.countError('unauthorized');
@@ -105,7 +121,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     return reply.code(404).type(JSON_TYPE).send({ error: message, code: 'not_found' });
   });
 
-  registerRoutes(app, engine, config.limits, metrics);
+  registerRoutes(app, engine, config.limits, metrics, authorized);
 
   app.addHook('onClose', async () => {
     await engine.close();

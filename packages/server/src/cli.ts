@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { redactUrls } from 'lix-cache-core';
 import { version } from '../package.json';
 import type { ServerOptions } from './config';
 import {
@@ -7,7 +8,9 @@ import {
   LOG_LEVELS,
   mergeOptions,
   optionsFromEnv,
+  parseBoolean,
   parseFsync,
+  parseHosts,
   parseInteger,
   parseLogLevel,
   parseOrigins,
@@ -29,13 +32,21 @@ function flag<T>(parse: (text: string, setting: string) => T, name: string): (te
 const program = new Command('lix-cache-server')
   .description('Lix Cache server: a JSON-over-HTTP cache, in memory or in front of Valkey/Redis.')
   .version(version, '-v, --version')
+  // Commander quotes a refused argument, e.g. a --store URL with its password.
+  .configureOutput({ outputError: (text, write) => write(redactUrls(text)) })
   .option('-p, --port <number>', 'TCP port (env PORT; default 4000)', flag((text, name) => parseInteger(text, name, 0, 65535), '--port'))
   .option('--host <host>', 'interface to listen on; 0.0.0.0 for containers (env HOST; default localhost)')
   .option('--store <url>', 'memory://, redis://host:port or redis-cluster://h1:p1,h2:p2 (env LIX_STORE; default memory://)', flag(parseStore, '--store'))
   .option('--limit <items>', 'most keys held before LRU eviction (env LIX_CACHE_LIMIT; default 500000)', flag(parseInteger, '--limit'))
   .option('--max-memory <size>', 'memory budget, e.g. 512mb; 0 = none (env LIX_MAX_MEMORY; default 0)', flag(parseSize, '--max-memory'))
   .option('--log-level <level>', `${LOG_LEVELS.join('|')}; debug logs every request (env LOG_LEVEL; default info)`, flag(parseLogLevel, '--log-level'))
-  .option('--cors-origins <origins>', 'comma-separated allowed origins, or * (env LIX_CORS_ORIGINS; default *)', flag(parseOrigins, '--cors-origins'))
+  .option('--cors-origins <origins>', 'web page origins allowed to call the server, comma-separated, or * for any page (env LIX_CORS_ORIGINS; default none)', flag(parseOrigins, '--cors-origins'))
+  .option('--allowed-hosts <hosts>', 'with auth off: Host names answered besides loopback ones, or * (env LIX_ALLOWED_HOSTS; default none)', flag(parseHosts, '--allowed-hosts'))
+  .option('--protected-mode <on|off>', 'refuse to listen on a non-loopback host without API keys; --protected-mode=false opts out (env LIX_PROTECTED_MODE; default true)', flag(parseBoolean, '--protected-mode'))
+  .option('--headers-timeout <ms>', 'longest time to send request headers, then 408 (env LIX_HEADERS_TIMEOUT_MS; default 10000)', flag(parseInteger, '--headers-timeout'))
+  .option('--request-timeout <ms>', 'longest time to send a whole request (env LIX_REQUEST_TIMEOUT_MS; default 30000)', flag(parseInteger, '--request-timeout'))
+  .option('--max-connections <n>', 'most open connections (env LIX_MAX_CONNECTIONS; default 10000)', flag(parseInteger, '--max-connections'))
+  .option('--max-connections-per-ip <n>', 'most open connections per client address; 0 = no cap (env LIX_MAX_CONNECTIONS_PER_IP; default 0)', flag((text, name) => parseInteger(text, name, 0), '--max-connections-per-ip'))
   .option('--max-key-bytes <n>', 'longest key in bytes (env LIX_MAX_KEY_BYTES; default 1024)', flag(parseInteger, '--max-key-bytes'))
   .option('--max-value-bytes <size>', 'largest value as JSON (env LIX_MAX_VALUE_BYTES; default 1mb)', flag((text, name) => parseSize(text, name, 1), '--max-value-bytes'))
   .option('--max-body-bytes <size>', 'largest request body (env LIX_MAX_BODY_BYTES; default 8mb)', flag((text, name) => parseSize(text, name, 1), '--max-body-bytes'))
@@ -49,8 +60,13 @@ const program = new Command('lix-cache-server')
     'after',
     `
 Auth is set by environment only (command lines are visible to other users in ps):
-  LIX_AUTH_ENABLED=true   require "Authorization: Bearer <key>" on every path but /health
-  LIX_API_KEYS=k1,k2      the accepted keys
+  LIX_API_KEYS=k1,k2      the accepted keys; setting any turns auth on: "Authorization: Bearer <key>"
+                          is required on every path but /health
+  LIX_AUTH_ENABLED=true   the same switch, explicit (false together with keys is refused)
+
+Whoever can write the cache can forge sessions. Without keys the server listens on localhost only
+(protected mode), answers only loopback Host names, and refuses requests from web pages unless
+LIX_CORS_ORIGINS lists their origin.
 
 Flags win over environment variables. Example:
   lix-cache-server --port 4000 --limit 100000 --max-memory 512mb
@@ -66,6 +82,12 @@ interface Flags {
   maxMemory?: number;
   logLevel?: ServerOptions['logLevel'];
   corsOrigins?: string[];
+  allowedHosts?: string[];
+  protectedMode?: boolean;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
   maxKeyBytes?: number;
   maxValueBytes?: number;
   maxBodyBytes?: number;
@@ -88,6 +110,12 @@ async function main(flags: Flags): Promise<void> {
       maxMemory: flags.maxMemory,
       logLevel: flags.logLevel,
       corsOrigins: flags.corsOrigins,
+      allowedHosts: flags.allowedHosts,
+      protectedMode: flags.protectedMode,
+      headersTimeoutMs: flags.headersTimeout,
+      requestTimeoutMs: flags.requestTimeout,
+      maxConnections: flags.maxConnections,
+      maxConnectionsPerIp: flags.maxConnectionsPerIp,
       maxBodyBytes: flags.maxBodyBytes,
       shutdownTimeoutMs: flags.shutdownTimeout,
       dataDir: flags.dataDir,
@@ -100,7 +128,7 @@ async function main(flags: Flags): Promise<void> {
     running = await serve(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lix-cache-server: ${error instanceof ConfigError ? '' : 'could not start: '}${message}\n`);
+    process.stderr.write(`lix-cache-server: ${error instanceof ConfigError ? '' : 'could not start: '}${redactUrls(message)}\n`);
     process.exit(1);
   }
   const { app, config, url } = running;

@@ -1,5 +1,5 @@
 import type { FsyncPolicy, Limits } from 'lix-cache-core';
-import { DEFAULT_LIMITS, FSYNC_POLICIES, parseRedisUrl } from 'lix-cache-core';
+import { DEFAULT_LIMITS, FSYNC_POLICIES, parseRedisUrl, redactUrl } from 'lix-cache-core';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -7,7 +7,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Everything the server needs to run, validated. Build one with `resolveConfig`. */
 export interface ServerConfig {
-  /** Interface to listen on. Default `localhost` (IPv4 and IPv6 loopback); `0.0.0.0` for containers. Env `HOST`, flag `--host`. */
+  /**
+   * Interface to listen on. Default `localhost` (IPv4 and IPv6 loopback); `0.0.0.0` for containers. A non-loopback
+   * address needs API keys (`apiKeys`) or `protectedMode: false`. Env `HOST`, flag `--host`.
+   */
   host: string;
   /** TCP port. Default 4000. Env `PORT`, flag `--port`. */
   port: number;
@@ -22,12 +25,43 @@ export interface ServerConfig {
   maxMemory: number;
   /** Pino level. Default `info`; `debug` logs every request. Env `LOG_LEVEL`, flag `--log-level`. */
   logLevel: LogLevel;
-  /** Require `Authorization: Bearer <key>` on every path but `/health`. Default false. Env `LIX_AUTH_ENABLED`. */
+  /**
+   * Require `Authorization: Bearer <key>` on every path but `/health`. Default: on when `apiKeys` are given, off otherwise;
+   * `false` together with keys is refused at start-up (keys never leave auth silently off). Env `LIX_AUTH_ENABLED`.
+   */
   authEnabled: boolean;
-  /** Keys accepted when auth is on. Env `LIX_API_KEYS` (comma-separated). */
+  /** Keys accepted when auth is on; giving any turns auth on. Env `LIX_API_KEYS` (comma-separated). */
   apiKeys: string[];
-  /** Origins allowed by CORS; `['*']` (default) allows any. Env `LIX_CORS_ORIGINS`, flag `--cors-origins` (comma-separated). */
+  /**
+   * Web page origins allowed to call the server from a browser (CORS), e.g. `['https://app.example.com']`. Default none:
+   * a request whose `Origin` is neither listed nor the server's own is refused with 403 before any work. `['*']` allows
+   * every origin (any web page a user opens can then read and write the cache). Env `LIX_CORS_ORIGINS`, flag `--cors-origins` (comma-separated).
+   */
   corsOrigins: string[];
+  /**
+   * With auth off, the `Host` names the server answers besides loopback ones (`localhost`, `127.0.0.0/8`, `[::1]`, any port),
+   * e.g. `['cache.internal']`; other Hosts get 403, which stops DNS rebinding. `['*']` accepts any. Ignored when auth is on
+   * (a key is needed anyway). The listen `host`, when it is a specific address, is always accepted. Default none.
+   * Env `LIX_ALLOWED_HOSTS`, flag `--allowed-hosts` (comma-separated).
+   */
+  allowedHosts: string[];
+  /**
+   * Protected mode: refuse to start on a non-loopback `host` (e.g. `0.0.0.0`) while auth is off, since anyone who can
+   * reach the port could then read every session and forge one. `false` opts out. Default true.
+   * Env `LIX_PROTECTED_MODE`, flag `--protected-mode`.
+   */
+  protectedMode: boolean;
+  /** Longest time a client may take to send a request's headers, in ms; then it gets 408 and is closed (slow-loris defence). Default 10000. Env `LIX_HEADERS_TIMEOUT_MS`, flag `--headers-timeout`. */
+  headersTimeoutMs: number;
+  /** Longest time a client may take to send a whole request (headers and body), in ms; at least `headersTimeoutMs`. Default 30000. Env `LIX_REQUEST_TIMEOUT_MS`, flag `--request-timeout`. */
+  requestTimeoutMs: number;
+  /** Most open client connections; connections past it are closed as soon as they are accepted. Default 10000. Env `LIX_MAX_CONNECTIONS`, flag `--max-connections`. */
+  maxConnections: number;
+  /**
+   * Most open connections from one client IP address; 0 means no per-address cap (the default, since clients behind
+   * one proxy or NAT share an address). Env `LIX_MAX_CONNECTIONS_PER_IP`, flag `--max-connections-per-ip`.
+   */
+  maxConnectionsPerIp: number;
   /** Largest request body in bytes. Default 8 MiB. Env `LIX_MAX_BODY_BYTES`, flag `--max-body-bytes`. */
   maxBodyBytes: number;
   /** Command limits (key and value size, batch size, tags). Env `LIX_MAX_KEY_BYTES`, `LIX_MAX_VALUE_BYTES`, `LIX_MAX_BATCH`, `LIX_MAX_TAGS`. */
@@ -48,7 +82,7 @@ export interface ServerConfig {
 /** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
 export type ServerOptions = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<Limits> };
 
-export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'dataDir'>> = Object.freeze({
+export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'allowedHosts' | 'dataDir'>> = Object.freeze({
   host: 'localhost',
   port: 4000,
   store: 'memory://',
@@ -56,6 +90,11 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 
   maxMemory: 0,
   logLevel: 'info',
   authEnabled: false,
+  protectedMode: true,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 0,
   maxBodyBytes: 8 * 1024 * 1024,
   shutdownTimeoutMs: 10_000,
   fsync: 'everysec',
@@ -122,7 +161,7 @@ export function parseStore(text: string, setting: string): string {
     }
   }
   throw new ConfigError(
-    `${setting} must be memory:// (the in-process store), a Redis URL such as redis://localhost:6379, or a Redis Cluster URL such as redis-cluster://host1:7000,host2:7001; got "${text}".`,
+    `${setting} must be memory:// (the in-process store), a Redis URL such as redis://localhost:6379, or a Redis Cluster URL such as redis-cluster://host1:7000,host2:7001; got "${redactUrl(text)}".`,
   );
 }
 
@@ -142,10 +181,9 @@ export function parseList(text: string): string[] {
     .filter((item) => item.length > 0);
 }
 
-/** An origin list: `*`, or origins such as `https://app.example.com`. */
+/** An origin list: `*`, or origins such as `https://app.example.com`; empty: none. */
 export function parseOrigins(text: string, setting: string): string[] {
   const origins = parseList(text);
-  if (origins.length === 0) return ['*'];
   for (const origin of origins) {
     if (origin === '*') continue;
     let parsed: URL | undefined;
@@ -161,6 +199,30 @@ export function parseOrigins(text: string, setting: string): string[] {
   return origins.map((origin) => origin.replace(/\/$/, ''));
 }
 
+/** A list of host names or addresses for the Host check, e.g. `cache.internal,10.0.0.5`, or `*`; no ports. */
+export function parseHosts(text: string, setting: string): string[] {
+  const hosts = parseList(text).map((host) => host.toLowerCase());
+  for (const host of hosts) {
+    if (host === '*') continue;
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(host)) {
+      throw new ConfigError(`${setting} must be * or comma-separated host names or addresses such as cache.internal or 10.0.0.5 (no scheme, no port; IPv6 in brackets); got "${host}".`);
+    }
+  }
+  return hosts;
+}
+
+/** Whether `host` (a listen address or a Host header's name, without port) names only the loopback interface. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name === '::1' ||
+    name === '[::1]' ||
+    /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}
+
 /** The environment variable behind each setting, and how to read it. */
 export const ENV_SETTINGS = {
   HOST: (text: string) => ({ host: text.trim() }),
@@ -172,6 +234,12 @@ export const ENV_SETTINGS = {
   LIX_AUTH_ENABLED: (text: string) => ({ authEnabled: parseBoolean(text, 'LIX_AUTH_ENABLED') }),
   LIX_API_KEYS: (text: string) => ({ apiKeys: parseList(text) }),
   LIX_CORS_ORIGINS: (text: string) => ({ corsOrigins: parseOrigins(text, 'LIX_CORS_ORIGINS') }),
+  LIX_ALLOWED_HOSTS: (text: string) => ({ allowedHosts: parseHosts(text, 'LIX_ALLOWED_HOSTS') }),
+  LIX_PROTECTED_MODE: (text: string) => ({ protectedMode: parseBoolean(text, 'LIX_PROTECTED_MODE') }),
+  LIX_HEADERS_TIMEOUT_MS: (text: string) => ({ headersTimeoutMs: parseInteger(text, 'LIX_HEADERS_TIMEOUT_MS') }),
+  LIX_REQUEST_TIMEOUT_MS: (text: string) => ({ requestTimeoutMs: parseInteger(text, 'LIX_REQUEST_TIMEOUT_MS') }),
+  LIX_MAX_CONNECTIONS: (text: string) => ({ maxConnections: parseInteger(text, 'LIX_MAX_CONNECTIONS') }),
+  LIX_MAX_CONNECTIONS_PER_IP: (text: string) => ({ maxConnectionsPerIp: parseInteger(text, 'LIX_MAX_CONNECTIONS_PER_IP', 0) }),
   LIX_MAX_BODY_BYTES: (text: string) => ({ maxBodyBytes: parseSize(text, 'LIX_MAX_BODY_BYTES', 1) }),
   LIX_MAX_KEY_BYTES: (text: string) => ({ limits: { maxKeyBytes: parseInteger(text, 'LIX_MAX_KEY_BYTES') } }),
   LIX_MAX_VALUE_BYTES: (text: string) => ({ limits: { maxValueBytes: parseSize(text, 'LIX_MAX_VALUE_BYTES', 1) } }),
@@ -222,7 +290,8 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   const config: ServerConfig = {
     ...DEFAULT_CONFIG,
     apiKeys: [],
-    corsOrigins: ['*'],
+    corsOrigins: [],
+    allowedHosts: [],
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     limits: { ...DEFAULT_LIMITS },
   };
@@ -238,6 +307,15 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   checkNumber(config.maxBodyBytes, 'maxBodyBytes', 1);
   checkNumber(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
   checkNumber(config.snapshotIntervalMs, 'snapshotIntervalMs', 0);
+  checkNumber(config.headersTimeoutMs, 'headersTimeoutMs', 1);
+  checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1);
+  checkNumber(config.maxConnections, 'maxConnections', 1);
+  checkNumber(config.maxConnectionsPerIp, 'maxConnectionsPerIp', 0);
+  if (config.requestTimeoutMs < config.headersTimeoutMs) {
+    throw new ConfigError(
+      `The request timeout (${config.requestTimeoutMs} ms, LIX_REQUEST_TIMEOUT_MS / --request-timeout) covers the headers too, so it must be at least the headers timeout (${config.headersTimeoutMs} ms, LIX_HEADERS_TIMEOUT_MS / --headers-timeout).`,
+    );
+  }
   config.fsync = parseFsync(String(config.fsync), 'fsync');
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir.length === 0)) {
     throw new ConfigError(`dataDir must name a directory, e.g. ./data; got ${String(config.dataDir)}.`);
@@ -246,20 +324,39 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   config.store = parseStore(String(config.store), 'store');
   if (config.dataDir !== undefined && config.store !== 'memory://') {
     throw new ConfigError(
-      `--data-dir (LIX_DATA_DIR) makes the memory store durable; with ${config.store} the data lives in Redis, which persists it itself (appendonly yes). Remove one of the two.`,
+      `--data-dir (LIX_DATA_DIR) makes the memory store durable; with ${redactUrl(config.store)} the data lives in Redis, which persists it itself (appendonly yes). Remove one of the two.`,
     );
   }
   config.logLevel = parseLogLevel(String(config.logLevel), 'logLevel');
-  if (typeof config.authEnabled !== 'boolean') throw new ConfigError(`authEnabled must be true or false; got ${String(config.authEnabled)}.`);
   if (!Array.isArray(config.apiKeys) || config.apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
     throw new ConfigError('apiKeys must be a list of non-empty strings.');
   }
+  // Keys given turn auth on; only an explicit false can differ, and that is refused (below).
+  config.authEnabled = options.authEnabled ?? config.apiKeys.length > 0;
+  if (typeof config.authEnabled !== 'boolean') throw new ConfigError(`authEnabled must be true or false; got ${String(config.authEnabled)}.`);
+  if (typeof config.protectedMode !== 'boolean') throw new ConfigError(`protectedMode must be true or false; got ${String(config.protectedMode)}.`);
   if (!Array.isArray(config.corsOrigins)) throw new ConfigError('corsOrigins must be a list of origins, or ["*"].');
   config.corsOrigins = parseOrigins(config.corsOrigins.join(','), 'corsOrigins');
+  if (!Array.isArray(config.allowedHosts)) throw new ConfigError('allowedHosts must be a list of host names, or ["*"].');
+  config.allowedHosts = parseHosts(config.allowedHosts.join(','), 'allowedHosts');
+  if (!config.authEnabled && config.apiKeys.length > 0) {
+    throw new ConfigError(
+      'API keys are set (LIX_API_KEYS) but auth is turned off (LIX_AUTH_ENABLED=false), so the keys would protect nothing. ' +
+        'Remove LIX_AUTH_ENABLED=false (keys turn auth on by themselves), or remove LIX_API_KEYS to run without auth.',
+    );
+  }
   if (config.authEnabled && config.apiKeys.length === 0) {
     throw new ConfigError(
       'Auth is enabled (LIX_AUTH_ENABLED=true) but no API keys are set. Set LIX_API_KEYS to one or more comma-separated keys ' +
         '(e.g. LIX_API_KEYS=$(openssl rand -hex 32)), or set LIX_AUTH_ENABLED=false.',
+    );
+  }
+  if (!config.authEnabled && config.protectedMode && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `Protected mode: refusing to listen on ${config.host} without API keys. Anyone who can reach this port could read every ` +
+        'cached value and every session, and write a forged session that logs them in as any user. Either turn auth on with ' +
+        'LIX_API_KEYS=<key>[,<key>] (e.g. LIX_API_KEYS=$(openssl rand -hex 32)), or, if only trusted clients can reach the port ' +
+        '(a private network), opt out with LIX_PROTECTED_MODE=false (--protected-mode=false). To serve this machine only, use HOST=localhost.',
     );
   }
   return config;

@@ -1,5 +1,5 @@
 import type { Engine, PersistenceLogger } from 'lix-cache-core';
-import { LixError, MemoryEngine, RedisEngine } from 'lix-cache-core';
+import { LixError, MemoryEngine, RedisEngine, redactUrl } from 'lix-cache-core';
 import type { ServerConfig } from './config';
 
 /**
@@ -29,6 +29,6 @@ export async function openEngine(
       // Connects in the background: until Redis answers, /health and every request say 503.
       return new RedisEngine({ url: config.store, limit: config.limit, limits: config.limits });
     default:
-      throw new LixError('invalid_command', `Unknown store "${config.store}". Use memory://, redis://host:port or redis-cluster://host1:port1,host2:port2 (flag --store, env LIX_STORE).`);
+      throw new LixError('invalid_command', `Unknown store "${redactUrl(config.store)}". Use memory://, redis://host:port or redis-cluster://host1:port1,host2:port2 (flag --store, env LIX_STORE).`);
   }
 }

@@ -28,7 +28,14 @@ export function getBody(result: GetResult): string {
  * in one `execute` call, encode the result. Single-op endpoints are sugar
  * over the same path the batch endpoint uses.
  */
-export function registerRoutes(app: FastifyInstance, engine: Engine, limits: Limits, metrics: ServerMetrics): void {
+export function registerRoutes(
+  app: FastifyInstance,
+  engine: Engine,
+  limits: Limits,
+  metrics: ServerMetrics,
+  /** The API key check when auth is on: /health tells the store's error only to a request carrying a key. */
+  authorized?: (authorization: string | undefined) => boolean,
+): void {
   /** Validate and run one command; an engine's per-command error is thrown as its LixError. */
   function run<C extends Command['op']>(input: Record<string, unknown> & { op: C }): Promise<ResultByOp[C]> {
     return runValid<C>(parseCommand(input, limits));
@@ -53,7 +60,8 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, limits: Lim
     return reply;
   }
 
-  app.get('/health', { config: { public: true } }, async (_request, reply) => {
+  const hiddenDetail = `see the server log for the cause${authorized ? ' (a request with an API key sees it here)' : ''}`;
+  app.get('/health', { config: { public: true } }, async (request, reply) => {
     let health;
     try {
       health = await engine.health();
@@ -61,7 +69,10 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, limits: Lim
       health = { ok: false, message: error instanceof Error ? error.message : String(error) };
     }
     if (health.ok) return send(reply, HEALTHY);
-    const error = lixError('unavailable', health.message ?? 'the engine reports it is not healthy');
+    const detail = health.message ?? 'the engine reports it is not healthy';
+    request.log.warn({ reqId: request.id, detail }, 'health check: the store is unavailable');
+    // /health answers without auth, and the engine's text names Redis hosts and ports: that stays in the log.
+    const error = lixError('unavailable', authorized?.(request.headers.authorization) ? detail : hiddenDetail);
     return send(reply, { status: 'unhealthy', error: error.message, code: error.code }, 503);
   });
 

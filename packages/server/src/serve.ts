@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PersistenceLogger } from 'lix-cache-core';
+import { redactUrl } from 'lix-cache-core';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { buildApp } from './app';
@@ -37,9 +38,27 @@ export async function serve(options: ServerConfig | ServerOptions = {}): Promise
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${displayHost(config.host)}:${port}`;
   app.log.info(
-    { url, store: config.store, limit: config.limit, maxMemory: config.maxMemory, dataDir: config.dataDir, fsync: config.dataDir ? config.fsync : undefined, auth: config.authEnabled, corsOrigins: config.corsOrigins },
+    {
+      url,
+      store: redactUrl(config.store),
+      limit: config.limit,
+      maxMemory: config.maxMemory,
+      dataDir: config.dataDir,
+      fsync: config.dataDir ? config.fsync : undefined,
+      auth: config.authEnabled,
+      corsOrigins: config.corsOrigins,
+      allowedHosts: config.authEnabled ? undefined : config.allowedHosts,
+      protectedMode: config.protectedMode,
+    },
     'Lix Cache started',
   );
+  // Each opt-out of a secure default is said once at start, so it is never on by accident unnoticed.
+  if (!config.authEnabled && config.corsOrigins.includes('*')) {
+    app.log.warn('LIX_CORS_ORIGINS=* with auth off: any web page a user opens can read and write this cache, sessions included. Set LIX_API_KEYS, or list origins.');
+  }
+  if (!config.authEnabled && !config.protectedMode) {
+    app.log.warn(`Protected mode is off (LIX_PROTECTED_MODE=false) and auth is off: anyone who can reach ${url} can read every session and forge one. Set LIX_API_KEYS unless only trusted clients can reach it.`);
+  }
   return { app, config, url, close: () => app.close() };
 }
 

@@ -16,7 +16,7 @@ describe('API-key auth (LIX_AUTH_ENABLED, LIX_API_KEYS)', () => {
   let call: ReturnType<typeof client>;
 
   beforeAll(async () => {
-    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: `${KEY}, ${OTHER_KEY}` } });
+    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: `${KEY}, ${OTHER_KEY}`, LIX_CORS_ORIGINS: 'https://app.example.com' } });
     call = client(server.url);
   });
   afterAll(async () => {
@@ -52,7 +52,7 @@ describe('API-key auth (LIX_AUTH_ENABLED, LIX_API_KEYS)', () => {
     expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'healthy' } });
   });
 
-  it('answers CORS preflights without a key (browsers send none)', async () => {
+  it('answers CORS preflights from listed origins without a key (browsers send none)', async () => {
     const answer = await call('OPTIONS', '/cache/set', undefined, { origin: 'https://app.example.com', 'access-control-request-method': 'POST' });
     expect(answer.status).toBe(204);
   });
@@ -100,22 +100,31 @@ describe('CORS (LIX_CORS_ORIGINS)', () => {
     expect(answer.headers.get('access-control-expose-headers')).toBe('x-request-id');
   });
 
-  it('gives other origins no allow-origin header, so browsers refuse the response', async () => {
+  it('refuses other origins with 403 origin_not_allowed and no allow-origin header, writing nothing', async () => {
     const preflight = await call('OPTIONS', '/cache/set', undefined, { origin: 'https://evil.example', 'access-control-request-method': 'POST' });
-    expect(preflight.status).toBe(204);
+    expect(preflight.status).toBe(403);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const simple = await call('GET', '/health', undefined, { origin: 'https://evil.example' });
     expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+    expect(simple).toMatchObject({ status: 403, body: { code: 'origin_not_allowed', error: expect.stringContaining('LIX_CORS_ORIGINS') } });
+    // A simple POST (text/plain, no preflight) is how a page writes without asking: refused before the engine.
+    const write = await call('POST', '/cache/set', JSON.stringify({ key: 'planted', value: 1 }), { origin: 'https://evil.example', 'content-type': 'text/plain' });
+    expect(write).toMatchObject({ status: 403, body: { code: 'origin_not_allowed' } });
+    expect((await call('GET', '/cache/get?key=planted')).status).toBe(404);
   });
 
-  it('defaults to * when LIX_CORS_ORIGINS is unset', async () => {
-    const open = await startServer();
+  it('defaults to no cross-origin access when LIX_CORS_ORIGINS is unset; * is an explicit opt-in', async () => {
+    const [closed, open] = await Promise.all([startServer(), startServer({ env: { LIX_CORS_ORIGINS: '*' } })]);
     try {
-      const answer = await client(open.url)('OPTIONS', '/cache/get', undefined, { origin: 'https://anything.example', 'access-control-request-method': 'GET' });
+      const preflight = { origin: 'https://anything.example', 'access-control-request-method': 'GET' };
+      const refused = await client(closed.url)('OPTIONS', '/cache/get', undefined, preflight);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      const answer = await client(open.url)('OPTIONS', '/cache/get', undefined, preflight);
       expect(answer.status).toBe(204);
       expect(answer.headers.get('access-control-allow-origin')).toBe('*');
     } finally {
-      await open.stop();
+      await Promise.all([closed.stop(), open.stop()]);
     }
   });
 });

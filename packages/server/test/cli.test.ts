@@ -11,10 +11,10 @@ describe('lix-cache-server CLI', () => {
   it('--help lists every flag and the environment variables', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags']) {
+    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags', '--allowed-hosts', '--protected-mode', '--headers-timeout', '--request-timeout', '--max-connections', '--max-connections-per-ip']) {
       expect(run.stdout).toContain(text);
     }
-    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL']) {
+    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL', 'LIX_ALLOWED_HOSTS', 'LIX_PROTECTED_MODE', 'LIX_HEADERS_TIMEOUT_MS', 'LIX_MAX_CONNECTIONS']) {
       expect(run.stdout).toContain(text);
     }
   });
@@ -36,12 +36,13 @@ describe('lix-cache-server CLI', () => {
       [['--cors-origins', 'not an origin'], ['--cors-origins', 'https://app.example.com']],
       [['--prot', '4000'], ["unknown option '--prot'", '--port']],
     ];
-    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    // Parallel node start-ups on a busy 2-core machine can take longer than runCli's default 10 s.
+    const runs = await Promise.all(cases.map(([args]) => runCli(args, undefined, 60_000)));
     cases.forEach(([args, says], i) => {
       expect(runs[i]!.code, args.join(' ')).not.toBe(0);
       for (const text of says) expect(runs[i]!.stderr, args.join(' ')).toContain(text);
     });
-  });
+  }, 90_000);
 
   it('refuses bad environment values with an error naming the variable', async () => {
     const cases: [Record<string, string>, string][] = [
@@ -52,13 +53,17 @@ describe('lix-cache-server CLI', () => {
       [{ LIX_CORS_ORIGINS: 'app.example.com' }, 'LIX_CORS_ORIGINS must be *'],
       [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL must be one of'],
       [{ LIX_MAX_BATCH: 'many' }, 'LIX_MAX_BATCH must be a whole number'],
+      [{ LIX_PROTECTED_MODE: 'sometimes' }, 'LIX_PROTECTED_MODE must be true or false'],
+      [{ LIX_ALLOWED_HOSTS: 'http://cache.internal' }, 'LIX_ALLOWED_HOSTS must be * or comma-separated host names'],
+      [{ LIX_MAX_CONNECTIONS: '0' }, 'LIX_MAX_CONNECTIONS must be a whole number'],
+      [{ LIX_HEADERS_TIMEOUT_MS: '20000', LIX_REQUEST_TIMEOUT_MS: '5000' }, 'LIX_REQUEST_TIMEOUT_MS'],
     ];
-    const runs = await Promise.all(cases.map(([env]) => runCli([], env)));
+    const runs = await Promise.all(cases.map(([env]) => runCli([], env, 60_000)));
     cases.forEach(([env, says], i) => {
       expect(runs[i]!.code, JSON.stringify(env)).not.toBe(0);
       expect(runs[i]!.stderr, JSON.stringify(env)).toContain(says);
     });
-  });
+  }, 90_000);
 
   it('refuses to start with auth enabled and no keys', async () => {
     const run = await runCli([], { LIX_AUTH_ENABLED: 'true' });
@@ -70,7 +75,8 @@ describe('lix-cache-server CLI', () => {
   it('prints its URL, as a JSON log line and as a plain line', async () => {
     const server = await startServer();
     try {
-      await waitFor(() => server.logs().includes('Lix Cache listening on'), { what: 'the URL line' });
+      // pino writes asynchronously: the JSON line may arrive after the plain one.
+      await waitFor(() => server.logs().includes('Lix Cache listening on') && server.logs().includes('"msg":"Lix Cache started"'), { what: 'both URL lines' });
       expect(server.logs()).toContain(`Lix Cache listening on http://127.0.0.1:${server.port}`);
       const started = server
         .logs()

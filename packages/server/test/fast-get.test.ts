@@ -10,7 +10,7 @@ describe('the GET fast lane answers exactly as the fastify route does', () => {
   let debug: ServerProcess;
 
   beforeAll(async () => {
-    [lane, debug] = await Promise.all([startServer(), startServer({ env: { LOG_LEVEL: 'debug' } })]);
+    [lane, debug] = await Promise.all([startServer({ env: { LIX_CORS_ORIGINS: 'http://example.test' } }), startServer({ env: { LOG_LEVEL: 'debug' } })]);
     for (const server of [lane, debug]) {
       const call = client(server.url);
       await call('POST', '/cache/set', { key: 'user:1', value: { name: 'Ada', tags: ['a', 'ü'] } });
