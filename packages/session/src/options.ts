@@ -46,13 +46,14 @@ export interface SessionStoreOptions<D extends object = SessionData> {
    */
   schema?: StandardSchemaV1<unknown, D>;
   /**
-   * Most live sessions per user. Creating one more ends the least recently used ones.
+   * Most live sessions per user. Creating one more ends the oldest ones (by creation), and
+   * this holds under concurrent logins: once they finish, exactly the newest this many work.
    * Default: no limit.
    */
   maxSessionsPerUser?: number;
   /**
    * Concurrent-login prevention: creating a session ends all of the user's other sessions
-   * and remember-me tokens. Default `false`.
+   * and remember-me tokens. Of logins made at once, only the newest session survives. Default `false`.
    */
   exclusive?: boolean;
   /**

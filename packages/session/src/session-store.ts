@@ -160,12 +160,15 @@ export class SessionStore<D extends object = SessionData> {
   private readonly readOptions: { touch: number } | undefined;
   /** The TTL a session key gets when it is written or used. */
   private readonly keyTtl: number;
+  /** Most sessions per user: 1 with `exclusive`, else `maxSessionsPerUser`; 0 for no cap. */
+  private readonly cap: number;
 
   constructor(options?: SessionStoreOptions<D>) {
     this.options = resolveOptions(options);
     const { idleTimeout, ttl } = this.options;
     this.readOptions = idleTimeout ? { touch: idleTimeout } : undefined;
     this.keyTtl = idleTimeout || ttl;
+    this.cap = this.options.exclusive ? 1 : this.options.maxSessionsPerUser;
   }
 
   /** The cache client the sessions live in. */
@@ -205,8 +208,10 @@ export class SessionStore<D extends object = SessionData> {
   /**
    * Create a session for `userId` and resolve its id (the cookie value). `data` is the
    * session's data (validated by `schema`); `options` carries the client and device.
-   * With `exclusive`, the user's other sessions end; with `maxSessionsPerUser`, the least
-   * recently used ones beyond the cap do.
+   * With `exclusive`, the user's other sessions end; with `maxSessionsPerUser`, the oldest
+   * ones beyond the cap do. Both hold under concurrent logins (see `trim`): a login whose
+   * session is not among the newest resolves an id that is already ended, as if a later
+   * login had signed it out.
    */
   async create(userId: string, data: SessionInput<D>, options?: CreateOptions): Promise<string> {
     return (await this.open(userId, data, options)).id;
@@ -240,13 +245,20 @@ export class SessionStore<D extends object = SessionData> {
     const stored: Stored = { ...record, userId, createdAt: now, lastAccess: now, _lix: meta, _lixLastIP: options.ip ?? null };
 
     const remember = options.rememberToken ? this.parseRememberToken(options.rememberToken) : undefined;
-    if (this.options.exclusive) await this.revokeUser(userId, undefined, remember?.seriesKey);
-    else if (this.options.maxSessionsPerUser) await this.enforceCap(userId);
-
     const { cache } = this.options;
-    const writes: Promise<unknown>[] = [cache.set(key, stored, { ttl: this.keyTtl, tags: [this.userTag(userId)] })];
-    if (remember) writes.push(cache.merge<Series>(remember.seriesKey, { session: key }));
-    await Promise.all(writes); // one tick, one request
+    const write = cache.set(key, stored, { ttl: this.keyTtl, tags: [this.userTag(userId)] });
+    if (!this.cap) {
+      const writes: Promise<unknown>[] = [write];
+      if (remember) writes.push(cache.merge<Series>(remember.seriesKey, { session: key }));
+      await Promise.all(writes); // one tick, one request
+    } else {
+      // Capped: create, then trim (see trim for why this order). The series is linked only
+      // once the session exists, so no trim mistakes it for a token of an ended session.
+      await write;
+      if (remember) await cache.merge<Series>(remember.seriesKey, { session: key });
+      await this.trim(userId);
+      if (remember) await this.dropSeriesIfEnded(remember.seriesKey, key);
+    }
 
     return { id, session: this.publicSession(output, stored, now) };
   }
@@ -344,6 +356,9 @@ export class SessionStore<D extends object = SessionData> {
       cache.delete(key),
       this.relinkSeries(stored.userId, key, newKey),
     ]);
+    // The new key is a session write like a login's: trim after it, or a login racing with
+    // this regenerate could miss both keys and leave one session over the cap.
+    if (this.cap) await this.trim(stored.userId);
     return newId;
   }
 
@@ -443,6 +458,7 @@ export class SessionStore<D extends object = SessionData> {
       cache.set(this.seriesKey(seriesHash), record, { ttl: rememberTtl, tags }),
       cache.set(this.tokenKey(tokenHash), { series: seriesHash }, { ttl: rememberTtl, tags }),
     ]);
+    if (record.session !== null) await this.dropSeriesIfEnded(this.seriesKey(seriesHash), record.session);
     return `${series}.${token}`;
   }
 
@@ -568,20 +584,49 @@ export class SessionStore<D extends object = SessionData> {
     return session;
   }
 
-  /** Make room for one more session under maxSessionsPerUser: end the least recently used. */
-  private async enforceCap(userId: string): Promise<void> {
-    const now = Date.now();
-    const live: { key: string; lastAccess: number }[] = [];
+  /**
+   * Bring the user to the cap (`exclusive`: 1) by ending all but the newest sessions, ordered
+   * by (createdAt, key): every login calls it right after writing its own session.
+   *
+   * Why this holds under any concurrency, with no lock and no cross-key atomicity (a user's
+   * sessions sit in different Cluster slots):
+   * - At most `cap` survive. Suppose more than `cap` sessions survive a burst, and take the
+   *   login whose session write finished last among them. Its trim scanned after every one
+   *   of them was written, none was ever deleted, and a tag scan returns every key present
+   *   for its whole duration; so it saw them all and ended all but `cap` of them.
+   * - Exactly the newest `cap` survive. The order never changes (createdAt and key are fixed
+   *   at creation), so every trim agrees on it: a trim ends a session only when it saw `cap`
+   *   newer ones, and no session has that many newer than the newest `cap`. The same argument
+   *   as above, applied to any older session and the `cap` newest, shows it ends.
+   * Trimming first and then creating (the old way) fails: 20 logins all find room, then all write.
+   * A per-user lock (`set` NX with a TTL) would also hold, but a crashed holder blocks the user's
+   * logins until it expires. Recency of use is not a usable order: it changes under the trims'
+   * feet and is only known to a round trip with sliding expiry, so trims would disagree and
+   * end more sessions than they must.
+   */
+  private async trim(userId: string): Promise<void> {
+    const sessions: { key: string; createdAt: number }[] = [];
     for await (const item of this.options.cache.scanAll<Stored>({ tag: this.userTag(userId) })) {
-      if (isStored(item.value)) live.push({ key: item.key, lastAccess: this.lastAccessOf(item.value, item.ttl, now) });
+      if (isStored(item.value)) sessions.push({ key: item.key, createdAt: item.value.createdAt });
     }
-    const excess = live.length - this.options.maxSessionsPerUser + 1;
-    if (excess <= 0) return;
-    live.sort((a, b) => a.lastAccess - b.lastAccess);
-    await this.deleteSessions(
-      userId,
-      live.slice(0, excess).map((session) => session.key),
-    );
+    sessions.sort((a, b) => b.createdAt - a.createdAt || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const ended = sessions.slice(this.cap).map((session) => session.key);
+    if (ended.length > 0 || this.options.exclusive) {
+      await this.deleteSessions(userId, ended, this.options.exclusive ? new Set(sessions.slice(0, this.cap).map((session) => session.key)) : undefined);
+    }
+  }
+
+  /**
+   * A series was just linked to `sessionKey`: if that session has ended meanwhile, end the
+   * series too. With `deleteSessions` (session first, then its series) one of the two sees
+   * the other, so no token outlives the session it was issued for.
+   */
+  private async dropSeriesIfEnded(seriesKey: string, sessionKey: string): Promise<void> {
+    const { cache } = this.options;
+    if (await cache.exists(sessionKey)) return;
+    const series = await cache.get<Series>(seriesKey);
+    if (!isSeries(series) || series.session !== sessionKey) return;
+    await Promise.all([cache.delete(seriesKey), cache.delete(this.tokenKey(series.token))]);
   }
 
   /** The user's remember-me series, with their keys. */
@@ -594,25 +639,34 @@ export class SessionStore<D extends object = SessionData> {
     return found;
   }
 
-  /** Delete these session keys and the remember-me series linked to them. Resolves how many sessions existed. */
-  private async deleteSessions(userId: string, keys: string[]): Promise<number> {
-    const doomed = new Set(keys);
-    const series = (await this.seriesOf(userId)).filter(({ series }) => series.session !== null && doomed.has(series.session));
+  /**
+   * Delete these session keys, then the remember-me series linked to them (in that order, see
+   * `dropSeriesIfEnded`). With `onlyLinkedTo`, every series not linked to a live session is
+   * ended too (exclusive logins). Resolves how many sessions existed.
+   */
+  private async deleteSessions(userId: string, keys: string[], onlyLinkedTo?: ReadonlySet<string>): Promise<number> {
     const { cache } = this.options;
-    const results = await Promise.all([
-      ...keys.map((key) => cache.delete(key)),
-      ...series.flatMap(({ key, series }) => [cache.delete(key), cache.delete(this.tokenKey(series.token))]),
-    ]);
-    return results.slice(0, keys.length).filter(Boolean).length;
+    const deleted = await Promise.all(keys.map((key) => cache.delete(key)));
+    const doomed = new Set(keys);
+    const series = await this.seriesOf(userId);
+    const ended = series.filter(({ series }) => series.session !== null && doomed.has(series.session));
+    if (onlyLinkedTo) {
+      // Linked to a session this trim did not see (a newer login's) or no longer live: ask.
+      const others = series.filter(({ series }) => !(series.session !== null && (doomed.has(series.session) || onlyLinkedTo.has(series.session))));
+      const live = await Promise.all(others.map(({ series }) => (series.session === null ? false : cache.exists(series.session))));
+      ended.push(...others.filter((_, i) => !live[i]));
+    }
+    await Promise.all(ended.flatMap(({ key, series }) => [cache.delete(key), cache.delete(this.tokenKey(series.token))]));
+    return deleted.filter(Boolean).length;
   }
 
   /**
    * End a user's sessions and remember-me series, except the session `keepKey` and the
-   * series linked to it (or `keepSeries`). Without exceptions it is two tag invalidations.
+   * series linked to it. Without an exception it is two tag invalidations.
    */
-  private async revokeUser(userId: string, keepKey?: string, keepSeries?: string): Promise<number> {
+  private async revokeUser(userId: string, keepKey?: string): Promise<number> {
     const { cache } = this.options;
-    if (!keepKey && !keepSeries) {
+    if (!keepKey) {
       const [sessions] = await Promise.all([cache.invalidate(this.userTag(userId)), cache.invalidate(this.rememberTag(userId))]);
       return sessions;
     }
@@ -624,7 +678,7 @@ export class SessionStore<D extends object = SessionData> {
       })(),
       this.seriesOf(userId),
     ]);
-    const doomed = series.filter(({ key, series }) => key !== keepSeries && (keepKey === undefined || series.session !== keepKey));
+    const doomed = series.filter(({ series }) => series.session !== keepKey);
     const results = await Promise.all([
       ...keys.map((key) => cache.delete(key)),
       ...doomed.flatMap(({ key, series }) => [cache.delete(key), cache.delete(this.tokenKey(series.token))]),

@@ -184,6 +184,31 @@ describe('remember-me', () => {
   });
 });
 
+describe('session caps', () => {
+  it('exclusive: of 10 browsers logging in at once (with remember-me), exactly one stays signed in', async () => {
+    const cacheServer = await startServer();
+    const store = new SessionStore({ cache: cacheServer.url, exclusive: true });
+    try {
+      const url = await listen(appWith({ store, cookie: { secure: false }, rememberMe: { loadUser: (userId) => ({ userId, name: 'Alice' }) } }));
+      for (let round = 0; round < 3; round++) {
+        const userId = `racer-${round}`;
+        const browsers = Array.from({ length: 10 }, () => new CookieClient(url));
+        const logins = await Promise.all(browsers.map((browser) => browser.post('/login', { userId, rememberMe: true })));
+        expect(logins.map((response) => response.status)).toEqual(Array(10).fill(200));
+        // One after another: a signed-out browser whose remember-me cookie still worked would
+        // sign in again here (and sign the others out), so this counts both kinds of cookie.
+        let signedIn = 0;
+        for (const browser of browsers) if ((await browser.get('/me')).status === 200) signedIn++;
+        expect(signedIn).toBe(1);
+        expect(await store.list(userId)).toHaveLength(1);
+      }
+    } finally {
+      await store.close();
+      await cacheServer.stop();
+    }
+  }, 60_000);
+});
+
 describe('CSRF', () => {
   it('takes a custom header name and exempts safe methods', async () => {
     const store = memoryStore();

@@ -168,17 +168,50 @@ describe.each(['http', 'memory'] as const)('SessionStore over %s://', (backend) 
   });
 
   describe('per-user limits', () => {
-    it('maxSessionsPerUser ends the least recently used session', async () => {
+    it('maxSessionsPerUser ends the oldest session (by creation, an order concurrent logins agree on)', async () => {
       const sessions = store({ maxSessionsPerUser: 2 });
       const a = await sessions.create('user-1', {});
+      await new Promise((resolve) => setTimeout(resolve, 5));
       const b = await sessions.create('user-1', {});
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await sessions.get(a); // a is now more recent than b
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sessions.get(a); // used more recently than b, and still the oldest
       const c = await sessions.create('user-1', {});
-      expect(await sessions.get(b)).toBeNull();
-      expect(await sessions.get(a)).not.toBeNull();
+      expect(await sessions.get(a)).toBeNull();
+      expect(await sessions.get(b)).not.toBeNull();
       expect(await sessions.get(c)).not.toBeNull();
       expect(await sessions.list('user-1')).toHaveLength(2);
+    });
+
+    it('a regenerate racing with logins cannot leave more than the cap', async () => {
+      const sessions = store({ exclusive: true });
+      const first = await sessions.create('user-1', {});
+      // A second client whose writes are held until the logins are done: the regenerate reads
+      // the session before the logins end it and writes the new key after their trims.
+      let release!: () => void;
+      let reached!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const readDone = new Promise<void>((resolve) => (reached = resolve));
+      class HeldWrites extends LixCache {
+        override async set<T>(key: string, value: T, options?: Parameters<LixCache['set']>[2]): Promise<boolean> {
+          reached();
+          await held;
+          return super.set(key, value, options);
+        }
+      }
+      const slow = new HeldWrites({ url: server ? server.url : 'memory://session-store-test' });
+      const regenerating = new SessionStore({ cache: slow, prefix: sessions.options.prefix, rememberMe: { prefix: sessions.options.rememberPrefix }, exclusive: true });
+      try {
+        const renewing = regenerating.regenerate(first);
+        await readDone; // the regenerate has read the session and is about to write the new key
+        const logins = await Promise.all([1, 2, 3].map(() => sessions.create('user-1', {})));
+        release();
+        const renewed = await renewing;
+        expect(renewed).not.toBeNull();
+        const alive = (await Promise.all([first, renewed!, ...logins].map((id) => sessions.get(id)))).filter(Boolean);
+        expect(alive).toHaveLength(1);
+      } finally {
+        await slow.close();
+      }
     });
 
     it('exclusive ends the user’s other sessions and remember-me tokens, not other users’', async () => {
