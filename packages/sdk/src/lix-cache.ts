@@ -219,9 +219,9 @@ export class LixCache {
     let cursor: string | null | undefined;
     do {
       const page = await this.scanPage({ ...opts, limit: FULL_SCAN_PAGE, cursor });
+      cursor = walk.next(page.cursor);
       if (page.keys) for (const key of page.keys) keys.push(key);
       if (page.items) for (const item of page.items) items.push(item as ScanItem<T>);
-      cursor = walk.next(page.cursor);
     } while (cursor);
     return opts.keysOnly ? { keys, count: keys.length, cursor: null } : { items, count: items.length, cursor: null };
   }
@@ -237,9 +237,9 @@ export class LixCache {
     const walk = new CursorWalk(cursor);
     do {
       const page = await this.scanPage({ ...opts, limit: opts.limit ?? FULL_SCAN_PAGE, cursor });
+      cursor = walk.next(page.cursor); // before yielding: a page that repeats a cursor may repeat its keys too
       if (page.keys) yield* page.keys;
       if (page.items) yield* page.items as ScanItem<T>[];
-      cursor = walk.next(page.cursor);
     } while (cursor);
   }
 
