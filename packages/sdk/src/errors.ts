@@ -15,7 +15,7 @@ export class LixCacheError extends Error {
   override name = 'LixCacheError';
 
   constructor(
-    /** A stable code: one of core's registered codes (`non_numeric`, `invalid_key`, …) or an SDK one (`connection_failed`, `timeout`, `closed`, `invalid_config`, …). */
+    /** A stable code: one of core's registered codes (`non_numeric`, `invalid_key`, …) or an SDK one (`connection_failed`, `timeout`, `closed`, `invalid_config`, `invalid_response`, `response_too_large`, …). */
     readonly code: string,
     message: string,
     options?: { cause?: unknown },
