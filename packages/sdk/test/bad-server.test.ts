@@ -145,6 +145,17 @@ describe('a misbehaving server', () => {
       }
     });
 
+    it('the server’s own 413 response_too_large (its LIX_MAX_RESPONSE_BYTES) is the same typed error, with its status', async () => {
+      const cache = client();
+      handler = (_request, _body, response) => {
+        response.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'The answer would pass 67108864 bytes. Raise LIX_MAX_RESPONSE_BYTES.', code: 'response_too_large' }));
+      };
+      const error = await cache.scan({ prefix: 'p', limit: 10 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LixResponseTooLargeError);
+      expect((error as LixResponseTooLargeError).status).toBe(413);
+      expect((error as Error).message).toMatch(/LIX_MAX_RESPONSE_BYTES/);
+    });
+
     it('the option is checked: a whole number from 1 to the longest string JavaScript holds', () => {
       for (const bad of [0, -1, 1.5, '1mb', 2 ** 30]) {
         expect(() => new LixCache({ url, maxResponseBytes: bad as number })).toThrow(/"maxResponseBytes" must be a whole number from 1 to 536870888/);
