@@ -20,7 +20,7 @@ export default defineConfig([
     platform: 'browser',
     target: 'es2022',
     sourcemap: true,
-    noExternal: ['lix-cache-core'],
+    noExternal: ['lix-cache-core', 'secure-json-parse'],
     // Safety net: were any of these reached, the bundle would keep a bare import and the check in test/browser.test.ts fails.
     external: ['ioredis', /^node:/],
     esbuildOptions(options) {

@@ -83,6 +83,14 @@ export const ERRORS = {
   internal: { status: 500, message: (detail: string) => `Internal error: ${detail}. This is a bug in Lix Cache; please report it.` },
 } as const;
 
+/**
+ * The server parses bodies with secure-json-parse (protoAction and constructorAction 'error'):
+ * an own "__proto__" key, or a "constructor" object with an own "prototype", anywhere in the
+ * body is refused. Every transport refuses such a value with this same code and message.
+ */
+export const PROTOTYPE_PROPERTY_MESSAGE =
+  'The value (or command) has a "__proto__" or "constructor.prototype" property, which is refused because it can poison JavaScript objects. Rename that field.';
+
 export type ErrorCode = keyof typeof ERRORS;
 
 type MessageArgs<C extends ErrorCode> = Parameters<(typeof ERRORS)[C]['message']>;
@@ -105,6 +113,11 @@ export class LixError extends Error {
 export function lixError<C extends ErrorCode>(code: C, ...args: MessageArgs<C>): LixError {
   const build = ERRORS[code].message as (...a: MessageArgs<C>) => string;
   return new LixError(code, build(...args));
+}
+
+/** The error for a "__proto__" / "constructor.prototype" property (see PROTOTYPE_PROPERTY_MESSAGE): `invalid_body`, as the server answers. */
+export function prototypePropertyError(): LixError {
+  return new LixError('invalid_body', PROTOTYPE_PROPERTY_MESSAGE);
 }
 
 /** A short, safe description of an unexpected input for error messages. */

@@ -282,7 +282,7 @@ export class MemoryEngine implements Engine {
     if (typeof current !== 'object' || current === null || Array.isArray(current)) throw lixError('not_object', key);
     const merged: JsonObject = { ...current, ...command.value };
     const expiresAt = command.ttl === undefined ? entry.expiresAt : expiryOf(command.ttl, now);
-    this.keyspace.put(key, encodeValue(merged, this.limits), expiresAt, entry.tags);
+    this.keyspace.put(key, encodeValue(merged, this.limits, false), expiresAt, entry.tags);
     return { op: 'merge', key, success: true };
   }
 

@@ -1,6 +1,7 @@
+import sjson from 'secure-json-parse';
 import type { Command, Json, JsonObject, Op } from './commands';
 import { OPS } from './commands';
-import { describe, lixError } from './errors';
+import { describe, lixError, prototypePropertyError } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
 
@@ -27,6 +28,24 @@ const FIELD_SETS = Object.fromEntries(OPS.map((op) => [op, new Set(FIELDS[op])])
 
 /** Keys that would poison a plain object's prototype in a JavaScript client. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The server's body parser settings (packages/server/src/app.ts): both rules refuse rather than strip. */
+const PROTOTYPE_RULES = { protoAction: 'error', constructorAction: 'error' } as const;
+
+/**
+ * Refuse JSON text that the server's body parser refuses (an own "__proto__" key, or a
+ * "constructor" object with an own "prototype"), with the server's code and message, so
+ * memory://, redis:// and http:// accept the same values. JSON.stringify writes these
+ * names unescaped, so a plain search clears almost every value without parsing it.
+ */
+export function checkPrototypeProperties(json: string): void {
+  if (!json.includes('"__proto__"') && !json.includes('"constructor"')) return;
+  try {
+    sjson.parse(json, undefined, PROTOTYPE_RULES);
+  } catch {
+    throw prototypePropertyError();
+  }
+}
 
 /** Bytes of UTF-8 in a string, without allocating (and without Buffer, so it runs in browsers too). */
 export function utf8Length(text: string): number {
@@ -145,6 +164,12 @@ export function parseCommand(input: unknown, limits: Limits = DEFAULT_LIMITS): C
       if (!isPlainObject(input.value)) {
         throw lixError('invalid_value', `"value" of merge "${key}" must be a JSON object of the fields to change; got ${describe(input.value)}.`);
       }
+      // The patch is checked here, not its merged result, so a merge into a value stored before this rule still works.
+      try {
+        sjson.scan(input.value, PROTOTYPE_RULES);
+      } catch {
+        throw prototypePropertyError();
+      }
       const ttl = validateTtl(input.ttl, limits);
       return ttl === undefined ? { op: 'merge', key, value: input.value as JsonObject } : { op: 'merge', key, value: input.value as JsonObject, ttl };
     }
@@ -192,10 +217,12 @@ export function parseCommand(input: unknown, limits: Limits = DEFAULT_LIMITS): C
 }
 
 /**
- * Serialize a value for storage and enforce the value size limit. Engines call
- * this once per write, so the size check costs no second serialization.
+ * Serialize a value for storage and enforce the value size limit and the
+ * prototype-property rule (see checkPrototypeProperties). Engines call this once
+ * per write, so the checks cost no second serialization. `checkPrototype` is false
+ * only for a merged value, whose patch parseCommand already checked.
  */
-export function encodeValue(value: unknown, limits: Limits = DEFAULT_LIMITS): string {
+export function encodeValue(value: unknown, limits: Limits = DEFAULT_LIMITS, checkPrototype = true): string {
   let raw: string | undefined;
   try {
     raw = JSON.stringify(value);
@@ -210,5 +237,6 @@ export function encodeValue(value: unknown, limits: Limits = DEFAULT_LIMITS): st
     const bytes = utf8Length(raw);
     if (bytes > limits.maxValueBytes) throw lixError('value_too_large', bytes, limits.maxValueBytes);
   }
+  if (checkPrototype) checkPrototypeProperties(raw);
   return raw;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LixError } from '../src/errors';
+import { LixError, PROTOTYPE_PROPERTY_MESSAGE } from '../src/errors';
 import { DEFAULT_LIMITS, resolveLimits } from '../src/limits';
-import { encodeValue, parseCommand, utf8Length } from '../src/validate';
+import { checkPrototypeProperties, encodeValue, parseCommand, utf8Length } from '../src/validate';
 
 /** The LixError `run` throws (failing the test if it throws something else or nothing). */
 function thrown(run: () => unknown): LixError {
@@ -131,6 +131,40 @@ describe('encodeValue', () => {
     expect(error.message).toMatch(/11 bytes as JSON; the limit is 10.*LIX_MAX_VALUE_BYTES/);
     // 4 three-byte characters + quotes = 14 bytes although only 6 UTF-16 units.
     expect(thrown(() => encodeValue('日本日本', limits)).message).toMatch(/14 bytes/);
+  });
+});
+
+describe('the server body rule on values (__proto__, constructor.prototype)', () => {
+  // The server parses bodies with secure-json-parse, protoAction and constructorAction 'error'.
+  const refused = [
+    '{"__proto__":{"polluted":true}}',
+    '{"a":[1,{"b":{"__proto__":null}}]}',
+    '{"constructor":{"prototype":{"polluted":true}}}',
+    '{"constructor":{"prototype":1}}',
+    '[{"x":{"constructor":{"prototype":null}}}]',
+  ];
+  const accepted = ['"__proto__"', '{"a":"__proto__"}', '{"constructor":1}', '{"constructor":"x"}', '{"constructor":{"name":"Object"}}', '{"prototype":{}}', '["constructor","prototype"]'];
+
+  it('encodeValue refuses what the server refuses, with its code and message; accepts the rest', () => {
+    for (const json of refused) {
+      const error = thrown(() => encodeValue(JSON.parse(json)));
+      expect(error.code).toBe('invalid_body');
+      expect(error.message).toBe(PROTOTYPE_PROPERTY_MESSAGE);
+    }
+    for (const json of accepted) expect(encodeValue(JSON.parse(json))).toBe(json);
+  });
+
+  it('checkPrototypeProperties reads JSON text; a merged value (patch already checked) can skip it', () => {
+    for (const json of refused) expect(thrown(() => checkPrototypeProperties(json)).code).toBe('invalid_body');
+    for (const json of accepted) expect(() => checkPrototypeProperties(json)).not.toThrow();
+    expect(encodeValue(JSON.parse(refused[0]!), DEFAULT_LIMITS, false)).toBe(refused[0]);
+  });
+
+  it('parseCommand refuses a merge patch with either; a set value is checked where it is encoded', () => {
+    for (const json of refused.filter((text) => text.startsWith('{'))) {
+      expectCode({ op: 'merge', key: 'k', value: JSON.parse(json) }, 'invalid_body', /"__proto__" or "constructor.prototype"/);
+    }
+    expect(parseCommand({ op: 'merge', key: 'k', value: { constructor: 1, a: '__proto__' } })).toStrictEqual({ op: 'merge', key: 'k', value: { constructor: 1, a: '__proto__' } });
   });
 });
 

@@ -228,11 +228,16 @@ export class Batcher<P> {
     }
     sent.then(
       (results) => {
+        if (results.length !== batch.length) {
+          this.land(flight);
+          return fail(batch, resultCountMismatch(batch.length, results.length));
+        }
+        const resent = this.resendLateReads(batch, results);
         this.land(flight);
-        if (results.length !== batch.length) return fail(batch, resultCountMismatch(batch.length, results.length));
         for (let i = 0; i < batch.length; i++) {
           const pending = batch[i]!;
           const result = results[i]!;
+          if (resent && result === RESENT) continue;
           deliver(pending, result);
           if (pending.followers) for (const follower of pending.followers) deliver(follower, copyFor(result));
         }
@@ -244,11 +249,63 @@ export class Batcher<P> {
     );
   }
 
+  /**
+   * The server answers the reads of a batch until its response budget (LIX_MAX_RESPONSE_BYTES)
+   * is spent; later reads come back as `response_too_large` error results while the batch's
+   * other commands ran. Such a read that was not the batch's first read is queued again,
+   * ahead of every command queued after it (so no later write overtakes it), and its result
+   * marked RESENT. Each batch answers at least its first read, so this always ends; a first
+   * read that is too large on its own fails with the server's error, and so does a read that
+   * a later write of its own batch already changed (sent again, it would see that write).
+   */
+  private resendLateReads(batch: readonly Pending<P>[], results: Result[]): boolean {
+    let firstRead = true;
+    let late: number[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const access = batch[i]!.access;
+      if (access !== READ && access !== READ_ALL) continue;
+      if (!firstRead && isTooLarge(results[i])) (late ??= []).push(i);
+      firstRead = false;
+    }
+    if (late === undefined) return false;
+    // What the batch wrote after each late read: one backward pass, only on this rare path.
+    const writtenAfter = new Set<string>();
+    let writesAfter = false;
+    let writeAllAfter = false;
+    const resend: Pending<P>[] = [];
+    for (let i = batch.length - 1, next = late.length - 1; i >= 0 && next >= 0; i--) {
+      const pending = batch[i]!;
+      if (i === late[next]) {
+        next--;
+        const changed = writeAllAfter || (pending.access === READ_ALL ? writesAfter : writtenAfter.has(pending.key!));
+        if (!changed) {
+          resend.push(pending);
+          results[i] = RESENT;
+        }
+      } else if (pending.access === WRITE) {
+        writesAfter = true;
+        writtenAfter.add(pending.key!);
+      } else if (pending.access === WRITE_ALL) writesAfter = writeAllAfter = true;
+    }
+    if (resend.length === 0) return false;
+    resend.reverse();
+    this.queue = this.queue.length === 0 ? resend : resend.concat(this.queue);
+    return true;
+  }
+
   /** A batch was answered: free its slot and send what queued meanwhile, before the answer's callers run. */
   private land(flight: Flight<P>): void {
     this.flights.splice(this.flights.indexOf(flight), 1);
     this.pump();
   }
+}
+
+/** Marks a result whose command was queued again (see resendLateReads). */
+const RESENT = { op: 'resent', error: { code: 'resent', message: '' } } as Result;
+
+function isTooLarge(result: unknown): boolean {
+  const error = (result as { error?: { code?: unknown } } | null | undefined)?.error;
+  return typeof error === 'object' && error !== null && error.code === 'response_too_large';
 }
 
 function fail<P>(batch: readonly Pending<P>[], error: unknown): void {

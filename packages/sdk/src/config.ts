@@ -24,6 +24,15 @@ export interface LixCacheConfig {
   apiKey?: string;
   /** Milliseconds to wait for each request before failing with `LixTimeoutError`. Default 5000. */
   timeout?: number;
+  /**
+   * Most bytes of one HTTP response this client reads (http/https URLs only). A bigger
+   * answer is cut off as it streams in, before it is held in memory, and the call rejects
+   * with `LixResponseTooLargeError` (code `response_too_large`); the client keeps working.
+   * Default 128 MiB (134217728): above the server's default response budget
+   * (LIX_MAX_RESPONSE_BYTES, 64 MiB), so a server's normal answer always fits. At most
+   * 512 MiB, the longest string JavaScript can hold.
+   */
+  maxResponseBytes?: number;
   /** Retries after a failure where repeating is safe (see README). Default 3. */
   maxRetries?: number;
   /** Milliseconds before the first retry; doubles on each further retry. Default 100. */
@@ -61,6 +70,7 @@ export interface ResolvedConfig {
   scheme: string;
   apiKey: string | undefined;
   timeout: number;
+  maxResponseBytes: number;
   maxRetries: number;
   retryDelay: number;
   batching: boolean;
@@ -70,6 +80,11 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_URL = 'http://localhost:4000';
+
+/** 128 MiB: twice the server's default LIX_MAX_RESPONSE_BYTES, so a default server's answers always fit. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+/** V8's longest string (2^29 - 24 UTF-16 units in 64-bit Node and Chromium): a response is decoded into one. */
+const MAX_RESPONSE_BYTES = 2 ** 29 - 24;
 
 /** Batch requests in flight per client: 2 overlaps one round trip with the next batch; more only spends CPU on smaller requests (measured, see README). */
 const DEFAULT_MAX_IN_FLIGHT = 2;
@@ -86,10 +101,11 @@ function invalid(message: string): LixCacheError {
   return new LixCacheError('invalid_config', message);
 }
 
-function number(value: unknown, name: string, fallback: number, { integer = false, min = 0 } = {}): number {
+function number(value: unknown, name: string, fallback: number, { integer = false, min = 0, max = Infinity } = {}): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw invalid(`LixCache option "${name}" must be a ${integer ? 'whole ' : ''}number ≥ ${min}; got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw invalid(`LixCache option "${name}" must be a ${integer ? 'whole ' : ''}number ${range}; got ${String(value)}.`);
   }
   return value;
 }
@@ -137,6 +153,7 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
     scheme,
     apiKey,
     timeout: number(config.timeout, 'timeout', 5000, { min: 1 }),
+    maxResponseBytes: number(config.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES, { integer: true, min: 1, max: MAX_RESPONSE_BYTES }),
     maxRetries: number(config.maxRetries, 'maxRetries', 3, { integer: true }),
     retryDelay: number(config.retryDelay, 'retryDelay', 100),
     batching,

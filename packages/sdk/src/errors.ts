@@ -15,7 +15,7 @@ export class LixCacheError extends Error {
   override name = 'LixCacheError';
 
   constructor(
-    /** A stable code: one of core's registered codes (`non_numeric`, `invalid_key`, …) or an SDK one (`connection_failed`, `timeout`, `closed`, `invalid_config`, …). */
+    /** A stable code: one of core's registered codes (`non_numeric`, `invalid_key`, …) or an SDK one (`connection_failed`, `timeout`, `closed`, `invalid_config`, `invalid_response`, `response_too_large`, …). */
     readonly code: string,
     message: string,
     options?: { cause?: unknown },
@@ -66,7 +66,11 @@ export class LixValidationError extends LixCacheError {
   }
 }
 
-/** The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`. */
+/**
+ * The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`; or it
+ * answered something this SDK cannot read (`invalid_response`: a malformed result, a scan
+ * cursor it had already returned, a body that is not JSON).
+ */
 export class LixServerError extends LixCacheError {
   override name = 'LixServerError';
   constructor(
@@ -76,6 +80,23 @@ export class LixServerError extends LixCacheError {
     readonly status?: number,
   ) {
     super(code, message);
+  }
+}
+
+/**
+ * An answer too large to read: a response over the client's `maxResponseBytes` (the
+ * whole request fails, nothing of it was read), or a read the server left out of a batch
+ * because the batch's answer would have passed its LIX_MAX_RESPONSE_BYTES budget (that
+ * read alone is too large; reads that merely came late in a batch are re-sent for you).
+ */
+export class LixResponseTooLargeError extends LixCacheError {
+  override name = 'LixResponseTooLargeError';
+  constructor(
+    message: string,
+    /** HTTP status, when the server refused the whole request. */
+    readonly status?: number,
+  ) {
+    super('response_too_large', message);
   }
 }
 
@@ -93,6 +114,7 @@ export function errorFromCode(code: string, message: string, status?: number): L
   if (SERVER_CODES.has(code)) return new LixServerError(code, message, status);
   if (code === 'unauthorized') return new LixAuthError(message);
   if (code === 'not_found') return new LixNotFoundError(code, message);
+  if (code === 'response_too_large') return new LixResponseTooLargeError(message, status);
   return new LixValidationError(code, message, [{ message }]);
 }
 

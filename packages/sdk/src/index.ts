@@ -11,6 +11,7 @@ export {
   LixValidationError,
   LixServerError,
   LixNotFoundError,
+  LixResponseTooLargeError,
   type LixIssue,
 } from './errors';
 export type { Schema, InferSchema, SafeParseSchema } from './schema';

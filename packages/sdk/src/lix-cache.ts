@@ -1,20 +1,24 @@
-import {
-  isErrorResult,
-  parseCommand,
-  validateKey,
-  validateTtl,
-  type Command,
-  type ErrorResult,
-  type GetResult,
-  type Result,
-  type ScanResult,
-  type SuccessResult,
-} from 'lix-cache-core';
+import { parseCommand, validateKey, validateTtl, type Command, type ErrorResult, type Result, type ScanResult } from 'lix-cache-core';
 import { Batcher } from './batcher';
 import { Collection } from './collection';
-import type { Decode } from './decode';
+import {
+  clearedOf,
+  deletedOf,
+  entryOf,
+  existsOf,
+  expiredOf,
+  invalidatedOf,
+  malformed,
+  mergedOf,
+  numberOf,
+  raw,
+  scanOf,
+  valueOf,
+  writtenOf,
+  type Decode,
+} from './decode';
 import { isLocalHost, resolveConfig, type LixCacheConfig, type ResolvedConfig } from './config';
-import { errorFromResult, fromCoreError, LixCacheError, LixValidationError } from './errors';
+import { fromCoreError, LixCacheError, LixValidationError } from './errors';
 import type {
   Entry,
   GetOptions,
@@ -150,7 +154,7 @@ export class LixCache {
    * Throws LixTypeError (`not_object`) when the stored value is not an object.
    */
   merge<T extends object = Record<string, unknown>>(key: string, patch: Partial<T>, options?: MergeOptions): Promise<boolean> {
-    return this.send({ op: 'merge', key, value: patch, ttl: options?.ttl }, successOf);
+    return this.send({ op: 'merge', key, value: patch, ttl: options?.ttl }, mergedOf);
   }
 
   /** Delete `key`. Resolves whether it existed. */
@@ -169,17 +173,17 @@ export class LixCache {
    * once the request may have reached the server, so it never counts twice.
    */
   incr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
-    return this.send({ op: 'incr', key, amount, ttl: options?.ttl }, valueOf) as Promise<number>;
+    return this.send({ op: 'incr', key, amount, ttl: options?.ttl }, numberOf);
   }
 
   /** Subtract `amount` (default 1); may go negative. See `incr`. */
   decr(key: string, amount = 1, options?: IncrOptions): Promise<number> {
-    return this.send({ op: 'decr', key, amount, ttl: options?.ttl }, valueOf) as Promise<number>;
+    return this.send({ op: 'decr', key, amount, ttl: options?.ttl }, numberOf);
   }
 
   /** Reset the TTL of `key` to `ttl` seconds (0 removes it). Resolves false when the key is absent. */
   expire(key: string, ttl: number): Promise<boolean> {
-    return this.send({ op: 'expire', key, ttl }, successOf);
+    return this.send({ op: 'expire', key, ttl }, expiredOf);
   }
 
   /** Delete every key tagged `tag`. Resolves how many were deleted. */
@@ -211,12 +215,13 @@ export class LixCache {
     }
     const items: ScanItem<T>[] = [];
     const keys: string[] = [];
+    const walk = new CursorWalk(undefined);
     let cursor: string | null | undefined;
     do {
       const page = await this.scanPage({ ...opts, limit: FULL_SCAN_PAGE, cursor });
+      cursor = walk.next(page.cursor);
       if (page.keys) for (const key of page.keys) keys.push(key);
       if (page.items) for (const item of page.items) items.push(item as ScanItem<T>);
-      cursor = page.cursor;
     } while (cursor);
     return opts.keysOnly ? { keys, count: keys.length, cursor: null } : { items, count: items.length, cursor: null };
   }
@@ -229,16 +234,17 @@ export class LixCache {
   async *scanAll<T = unknown>(prefixOrOptions?: string | ScanOptions, options?: ScanOptions): AsyncIterableIterator<ScanItem<T> | string> {
     const opts = scanOptions(prefixOrOptions, options);
     let cursor = opts.cursor;
+    const walk = new CursorWalk(cursor);
     do {
       const page = await this.scanPage({ ...opts, limit: opts.limit ?? FULL_SCAN_PAGE, cursor });
+      cursor = walk.next(page.cursor); // before yielding: a page that repeats a cursor may repeat its keys too
       if (page.keys) yield* page.keys;
       if (page.items) yield* page.items as ScanItem<T>[];
-      cursor = page.cursor;
     } while (cursor);
   }
 
   private scanPage(opts: ScanOptions): Promise<ScanResult> {
-    return this.send({ op: 'scan', ...opts }, succeeded) as Promise<ScanResult>;
+    return this.send({ op: 'scan', ...opts }, scanOf);
   }
 
   // ---- batch, stats, health -------------------------------------------------
@@ -355,25 +361,29 @@ function closedError(): LixCacheError {
   return new LixCacheError('closed', 'This LixCache was closed. Create a new LixCache to keep using the cache.');
 }
 
-// Decoders of raw results, module-level so a call allocates no closure for them.
-function succeeded(result: Result): SuccessResult {
-  if (isErrorResult(result)) throw errorFromResult(result);
-  return result;
+/**
+ * The cursors of one scan walk. A walk ends only when the server answers a null cursor;
+ * a server that hands back a cursor it already gave in this walk (the same one on an
+ * empty page, or a cycle) would loop forever, so that rejects instead. Every cursor is
+ * new, so the walk visits each position of the server's keyspace at most once.
+ */
+class CursorWalk {
+  private readonly seen = new Set<string>();
+
+  constructor(start: string | null | undefined) {
+    if (start) this.seen.add(start);
+  }
+
+  /** The cursor to send next (falsy: the walk is complete). */
+  next(cursor: string | null | undefined): string | null | undefined {
+    if (!cursor) return cursor;
+    if (this.seen.has(cursor)) {
+      throw malformed(`the scan cursor ${JSON.stringify(cursor.length > 60 ? `${cursor.slice(0, 57)}...` : cursor)} a second time in one walk (a repeating cursor), so following it would loop forever`);
+    }
+    this.seen.add(cursor);
+    return cursor;
+  }
 }
-const raw = (result: Result): Result => result;
-const valueOf = (result: Result): unknown => (succeeded(result) as GetResult).value;
-function entryOf(result: Result): Entry<unknown> | null {
-  const get = succeeded(result) as GetResult;
-  // `found` tells a stored null from a missing key; servers before it only send value.
-  const found = get.found ?? get.value !== null;
-  return found ? { value: get.value, ttl: get.ttl ?? null } : null;
-}
-const writtenOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'set'; success: true }>).written ?? true;
-const successOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'merge' | 'expire' }>).success;
-const deletedOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'delete' }>).deleted ?? true;
-const existsOf = (result: Result): boolean => (succeeded(result) as Extract<Result, { op: 'exists' }>).exists;
-const invalidatedOf = (result: Result): number => (succeeded(result) as Extract<Result, { op: 'invalidate' }>).deleted;
-const clearedOf = (result: Result): number => (succeeded(result) as Extract<Result, { op: 'clear' }>).cleared;
 
 function scanOptions(prefixOrOptions: string | ScanOptions | undefined, options: ScanOptions | undefined): ScanOptions {
   if (typeof prefixOrOptions === 'string') return { ...options, prefix: prefixOrOptions };

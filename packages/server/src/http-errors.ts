@@ -1,5 +1,5 @@
 import type { ErrorCode, ErrorResult } from 'lix-cache-core';
-import { ERRORS, LixError, lixError } from 'lix-cache-core';
+import { ERRORS, LixError, lixError, prototypePropertyError } from 'lix-cache-core';
 
 /**
  * Turn anything a request can throw (a LixError from validation or an engine,
@@ -44,10 +44,7 @@ export function toErrorResult(input: unknown, error: LixError): ErrorResult {
 export function jsonError(error: unknown): LixError {
   const message = error instanceof Error ? error.message : String(error);
   if (/prototype property/.test(message)) {
-    return new LixError(
-      'invalid_body',
-      'The request body has a "__proto__" or "constructor.prototype" property, which is refused because it can poison JavaScript objects. Rename that field.',
-    );
+    return prototypePropertyError(); // the same code and message every SDK transport gives
   }
   return lixError('invalid_json', message);
 }

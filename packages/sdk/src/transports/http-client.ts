@@ -6,19 +6,60 @@ export interface HttpResponse {
 
 /**
  * One HTTP exchange. Fails with the platform's error: `name === 'TimeoutError'`
- * after `timeoutMs`, otherwise a network error carrying `code` (or `cause.code`).
+ * after `timeoutMs`, a {@link ResponseTooLarge} once the body passes `maxBytes`
+ * (read no further), otherwise a network error carrying `code` (or `cause.code`).
  */
 export interface HttpClient {
-  request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpResponse>;
+  request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxBytes: number): Promise<HttpResponse>;
   close(): void;
+}
+
+/** A response body longer than the client's `maxResponseBytes`; the transport turns it into LixResponseTooLargeError. */
+export class ResponseTooLarge extends Error {
+  override name = 'ResponseTooLarge';
+  constructor(
+    readonly maxBytes: number,
+    /** The Content-Length the server announced, when that is how it was found. */
+    readonly declared: number | undefined,
+  ) {
+    super(`response body over ${maxBytes} bytes`);
+  }
+}
+
+/** The Content-Length header as a number, or undefined when absent or not a number. */
+export function declaredLength(header: string | null | undefined): number | undefined {
+  if (header === null || header === undefined || header === '') return undefined;
+  const length = Number(header);
+  return Number.isFinite(length) ? length : undefined;
 }
 
 /** The global `fetch`: browsers (and any runtime with fetch). */
 export function fetchClient(origin: string): HttpClient {
   return {
-    async request(method, path, headers, body, timeoutMs) {
+    async request(method, path, headers, body, timeoutMs, maxBytes) {
       const response = await fetch(origin + path, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-      return { status: response.status, text: await response.text() };
+      const declared = declaredLength(response.headers.get('content-length'));
+      if (declared !== undefined && declared > maxBytes) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new ResponseTooLarge(maxBytes, declared);
+      }
+      if (response.body === null) return { status: response.status, text: '' };
+      // Read the stream with a byte count rather than response.text(), which would hold any size in memory first.
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      let received = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.byteLength;
+        if (received > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw new ResponseTooLarge(maxBytes, declared);
+        }
+        text += decoder.decode(value, { stream: true });
+      }
+      return { status: response.status, text: text + decoder.decode() };
     },
     close() {},
   };

@@ -1,18 +1,19 @@
-import { DEFAULT_LIMITS, type Command, type Limits, type Result } from 'lix-cache-core';
+import { checkPrototypeProperties, DEFAULT_LIMITS, type Command, type Limits, type Result } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
-import { decodeOne, type Decode } from '../decode';
+import { decodeOne, malformed, type Decode } from '../decode';
 import {
   errorFromCode,
+  fromCoreError,
   LixAuthError,
   LixConnectionError,
   LixNotFoundError,
+  LixResponseTooLargeError,
   LixServerError,
   LixTimeoutError,
   LixValidationError,
-  type LixCacheError,
 } from '../errors';
 import { AttemptFailure, withRetries, type RetryPolicy } from '../retry';
-import type { HttpClient, HttpResponse } from './http-client';
+import { ResponseTooLarge, type HttpClient, type HttpResponse } from './http-client';
 import type { CacheHealth, CacheStats, Transport } from './transport';
 
 /**
@@ -65,18 +66,26 @@ export class HttpTransport implements Transport<string> {
   prepare(command: Command): string {
     const value = (command as { value?: unknown }).value;
     if (typeof value === 'function' || typeof value === 'symbol') throw unserializable((command as { key: string }).key, `a ${typeof value}`);
+    let json: string;
     try {
-      return JSON.stringify(command);
+      json = JSON.stringify(command);
     } catch (error) {
       throw unserializable((command as { key: string }).key, (error as Error).message);
     }
+    try {
+      // The server would refuse the whole batch for it; refused here, only this command fails.
+      checkPrototypeProperties(json);
+    } catch (error) {
+      throw fromCoreError(error);
+    }
+    return json;
   }
 
   execute(prepared: readonly string[], retrySafe: boolean): Promise<Result[]> {
     const body = `{"operations":[${prepared.join(',')}]}`;
     return withRetries(async () => {
-      const answer = (await this.request('POST', '/cache/batch', body)) as { results?: Result[] };
-      if (!Array.isArray(answer?.results)) throw new AttemptFailure(notLix(this.origin, 'a batch answer without "results"'), true, false);
+      const answer = (await this.request('POST', '/cache/batch', body)) as { results?: Result[] } | null;
+      if (!Array.isArray(answer?.results)) throw new AttemptFailure(malformed('a batch answer without a "results" array'), true, false);
       return answer.results;
     }, this.policy, retrySafe);
   }
@@ -86,10 +95,11 @@ export class HttpTransport implements Transport<string> {
   }
 
   async stats(): Promise<CacheStats> {
-    const body = (await withRetries(() => this.request('GET', '/cache/stats'), this.policy, true)) as Record<string, unknown> & {
-      stats?: Record<string, number>;
-    };
-    const counters = body.stats ?? {};
+    const body = (await withRetries(() => this.request('GET', '/cache/stats'), this.policy, true)) as
+      | (Record<string, unknown> & { stats?: Record<string, number> | null })
+      | null;
+    if (typeof body !== 'object' || body === null) throw malformed('a stats answer that is not an object');
+    const counters = typeof body.stats === 'object' && body.stats !== null ? body.stats : {};
     const num = (value: unknown) => (typeof value === 'number' ? value : 0);
     return {
       engine: typeof body.engine === 'string' ? body.engine : 'server',
@@ -122,8 +132,9 @@ export class HttpTransport implements Transport<string> {
   private async request(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
     let response: HttpResponse;
     try {
-      response = await this.client.request(method, path, this.headers, body, this.config.timeout);
+      response = await this.client.request(method, path, this.headers, body, this.config.timeout, this.config.maxResponseBytes);
     } catch (error) {
+      if (error instanceof ResponseTooLarge) throw new AttemptFailure(this.tooLarge(error), true, false);
       throw this.networkFailure(error);
     }
     const text = response.text;
@@ -131,10 +142,18 @@ export class HttpTransport implements Transport<string> {
       try {
         return JSON.parse(text);
       } catch {
-        throw new AttemptFailure(notLix(this.origin, `a body that is not JSON: ${text.slice(0, 80)}`), true, false);
+        throw new AttemptFailure(malformed(`a body that is not JSON: ${text.slice(0, 80)}`), true, false);
       }
     }
     throw this.statusFailure(response.status, text, path);
+  }
+
+  private tooLarge(error: ResponseTooLarge): LixResponseTooLargeError {
+    const size = error.declared === undefined ? `more than ${error.maxBytes} bytes` : `${error.declared} bytes`;
+    return new LixResponseTooLargeError(
+      `The Lix Cache server at ${this.origin} sent a response of ${size}, over this client's maxResponseBytes (${error.maxBytes}); it was not read. ` +
+        'Ask for less per call (fewer or smaller values, a smaller scan "limit"), or raise the "maxResponseBytes" option.',
+    );
   }
 
   private networkFailure(error: unknown): AttemptFailure {
@@ -193,8 +212,4 @@ export class HttpTransport implements Transport<string> {
 function unserializable(key: string, detail: string): LixValidationError {
   const message = `The value for "${key}" cannot be stored as JSON (${detail}). Store plain data: objects, arrays, strings, numbers, booleans, null.`;
   return new LixValidationError('invalid_value', message, [{ message }]);
-}
-
-function notLix(origin: string, what: string): LixCacheError {
-  return new LixServerError('invalid_response', `${origin} sent ${what}. Check that the "url" option points at a Lix Cache server.`);
 }

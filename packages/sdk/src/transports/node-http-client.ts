@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { HttpClient } from './http-client';
+import { declaredLength, ResponseTooLarge, type HttpClient } from './http-client';
 
 /**
  * Idle keep-alive sockets are dropped after this long: below the usual server
@@ -30,7 +30,7 @@ export function nodeHttpClient(origin: string): HttpClient {
   const base = url.pathname.replace(/\/+$/, '');
 
   return {
-    request(method, path, headers, body, timeoutMs) {
+    request(method, path, headers, body, timeoutMs, maxBytes) {
       return new Promise((resolve, reject) => {
         let settled = false;
         const fail = (error: Error) => {
@@ -49,12 +49,35 @@ export function nodeHttpClient(origin: string): HttpClient {
             headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
           },
           (res: IncomingMessage) => {
-            res.setEncoding('utf8');
-            let text = '';
-            res.on('data', (chunk: string) => (text += chunk));
             res.on('error', fail);
+            const declared = declaredLength(res.headers['content-length']);
+            // Stop at maxBytes as the body streams in: an unbounded body would end in a RangeError
+            // thrown from this 'data' handler, an uncaught exception that takes the process down.
+            if (declared !== undefined && declared > maxBytes) {
+              fail(new ResponseTooLarge(maxBytes, declared));
+              res.destroy();
+              return;
+            }
+            const chunks: Buffer[] = [];
+            let received = 0;
+            res.on('data', (chunk: Buffer) => {
+              received += chunk.length;
+              if (received > maxBytes) {
+                fail(new ResponseTooLarge(maxBytes, declared));
+                res.destroy();
+                return;
+              }
+              chunks.push(chunk);
+            });
             res.on('end', () => {
               if (settled) return;
+              let text: string;
+              try {
+                text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, received).toString('utf8');
+              } catch (error) {
+                fail(error as Error);
+                return;
+              }
               settled = true;
               clearTimeout(timer);
               resolve({ status: res.statusCode ?? 0, text });
