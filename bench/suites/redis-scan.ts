@@ -112,7 +112,7 @@ export async function redisScan(settings: BenchSettings): Promise<Section> {
     rows,
     notes: [
       `${MATCHES} keys match the prefix, beside ${formatNumber(OWN)} other keys of the cache; "foreign" keys are other keys in the same Redis db. Medians of ${settings.rounds * 3} interleaved rounds; Redis time from INFO commandstats (its own CPU, apart from client and machine noise).`,
-      'Redis has no prefix index: SCAN walks every key of the db, so a prefix scan costs Redis time in proportion to the db, not to the matches. COUNT 4,000 cuts the round trips (each a network latency away from a remote Redis) 4× at about the same Redis time; COUNT 16,000 cuts them 16× but costs Redis more per key and holds it up ~8× longer per call, so the engine stops at 4,000.',
+      'Redis has no prefix index: SCAN walks every key of the db, so a prefix scan costs Redis time in proportion to the db, not to the matches. The Redis time of a walk is about the same for any COUNT: a larger one only cuts the round trips (each a network latency away from a remote Redis) and lengthens each call, during which Redis serves no one else. The engine stops at 4,000: 4× fewer round trips than 1,000, a few ms per call.',
       'Keep the cost proportional to the cache: give Lix its own db (standalone) or its own Redis. Scans by tag use the tag sets and cost what the tag holds.',
       'An index (a sorted set of keys) was not added: every write, delete and expiry would have to keep it, and in a Cluster it cannot sit in every key\'s slot.',
     ],

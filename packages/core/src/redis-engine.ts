@@ -101,7 +101,7 @@ const SCAN_COUNT = 1000;
 /**
  * Most keys per SCAN call, reached (×4) once a call finds too few matches: a prefix scan walks
  * the whole db (no index; see bench/RESULTS.md "Redis prefix scans"). 4000 cuts its round trips
- * 4× at the same Redis time; larger COUNTs cost Redis more per key and hold it up longer per call.
+ * 4× at the same Redis time; larger COUNTs save no Redis time and hold it up longer per call.
  */
 const SCAN_COUNT_MAX = 4000;
 /** Arguments per SREM, so a huge tag never builds one giant command. */
