@@ -546,9 +546,13 @@ export class RedisEngine implements Engine {
   /** One script call over ops encoded by `encode`: one reply per op, an op's error being an Error in its place. */
   private send(argv: string[]): Promise<unknown[]> {
     return this.sendOnce(argv).catch((error: unknown) => {
-      // A master that restarted lost its scripts, and ioredis's autopipelined Cluster calls load them on
-      // a random node; NOSCRIPT means nothing ran, so once more (ioredis now sends this socket EVAL).
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return this.sendOnce(argv);
+      // Nothing ran, so once more: NOSCRIPT from a master that restarted (ioredis's autopipelined Cluster
+      // calls load scripts on a random node; it now sends this socket EVAL), or a MOVED that ioredis did
+      // not follow (an autopipeline with mixed replies) after a slot changed master.
+      if (error instanceof Error && /^(NOSCRIPT|MOVED) /.test(error.message)) {
+        if (this.client instanceof Cluster && error.message.startsWith('MOVED')) this.client.refreshSlotsCache();
+        return this.sendOnce(argv);
+      }
       throw error;
     });
   }
