@@ -141,7 +141,7 @@ describe('RedisEngine while Redis stops under traffic', () => {
     const engine = engineOn(redis.url, { connectTimeoutMs: 500 });
     const { failures } = await underTraffic(engine, 3, () => redis.stop(), () => redis.restart());
     expect([...failures.keys()]).toStrictEqual([`unavailable: ${unreachable(`127.0.0.1:${redis.port}`)}`]);
-  });
+  }, 120_000);
 
   it('Cluster: a master stopped and restarted, every failure is unavailable with one fixed message', async () => {
     const redis = await cluster(true);
@@ -149,7 +149,7 @@ describe('RedisEngine while Redis stops under traffic', () => {
     const victim = redis.processes[1]!;
     const { failures } = await underTraffic(engine, 2, () => victim.stop(), () => victim.restart());
     expect([...failures.keys()]).toStrictEqual([`unavailable: ${unreachable(redis.url.slice('redis-cluster://'.length))}`]);
-  });
+  }, 120_000);
 });
 
 /** The pages of a prefix scan, `limit` keys each. */
@@ -184,7 +184,7 @@ describe('RedisEngine prefix scan cursors', () => {
           expect(JSON.parse(text)).not.toContain(String(port));
         }
       }
-    });
+    }, 60_000);
   }
 
   it('a cursor of a Redis that restarted since is refused with invalid_scan, saying to start again', async () => {
@@ -199,14 +199,14 @@ describe('RedisEngine prefix scan cursors', () => {
     expect(resumed!.error.code).toBe('invalid_scan');
     expect(resumed!.error.message).toMatch(/restarted .* Start the scan again without a cursor/);
     expect((await pages(engine, 'item:', 5)).flatMap((page) => page.keys!)).toHaveLength(30);
-  });
+  }, 60_000);
 
   it('in a Cluster, a cursor of a master that restarted since is refused; cursors of the others still resume', async () => {
     const redis = await cluster(true);
     const engine = engineOn(redis.url);
     await engine.execute(Array.from({ length: 90 }, (_, i): Command => ({ op: 'set', key: `item:${i}`, value: i })));
     const scanned = await pages(engine, 'item:', 5);
-    // The first page's cursor is on the master of slot 0; restart every master but that one… then that one.
+    // The first page's cursor is on the master of slot 0: restarting another master keeps it valid, restarting that one does not.
     const first = scanned[0]!.cursor!;
     const [, masterIndex] = JSON.parse(Buffer.from(first, 'base64url').toString('utf8')) as string[];
     expect(masterIndex).toBe('0');
@@ -221,7 +221,7 @@ describe('RedisEngine prefix scan cursors', () => {
     await waitFor(async () => (await engine.health()).ok, { what: 'the cluster to recover', timeoutMs: 20_000 });
     const [refused] = (await engine.execute([{ op: 'scan', prefix: 'item:', keysOnly: true, limit: 5, cursor: first }])) as ErrorResult[];
     expect(refused!.error).toMatchObject({ code: 'invalid_scan', message: expect.stringMatching(/Start the scan again without a cursor/) });
-  });
+  }, 90_000);
 });
 
 /** CLUSTER SLOTS of one node, as [from, to] ranges with their master's port. */
@@ -277,5 +277,5 @@ describe('RedisEngine messages never show the password', () => {
     const health = await engine.health();
     expect(health.ok).toBe(false);
     clean(health.message);
-  });
+  }, 60_000);
 });
