@@ -8,6 +8,7 @@ import { httpThroughput } from './suites/http-throughput';
 import { batching } from './suites/batching';
 import { memory } from './suites/memory';
 import { persistence } from './suites/persistence';
+import { redisScan } from './suites/redis-scan';
 import { scale } from './suites/scale';
 import { sessions } from './suites/sessions';
 
@@ -18,6 +19,7 @@ const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
   memory,
   scale,
   persistence,
+  'redis-scan': redisScan,
 };
 
 const { values } = parseArgs({

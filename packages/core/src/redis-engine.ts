@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, RedisOptions } from 'ioredis';
@@ -19,11 +20,12 @@ import { LixError, lixError } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
+import { classifyRedisFailure, isUnavailableReply } from './redis-failures';
 import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from './validate';
 
-export { parseRedisUrl, type RedisTarget } from './redis-url';
+export { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url';
 
 export interface RedisEngineOptions {
   /**
@@ -94,11 +96,14 @@ interface Chunk {
   items: { command: PerKeyCommand; index: number; waiting: Waiting }[];
 }
 
-/** Redis replies that mean "not serving right now", not "this command is wrong". */
-const UNAVAILABLE_REPLY = /^(LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|BUSY|OOM)\b/;
-
-/** Keys per SCAN call: larger means fewer round trips when few keys match. */
+/** Keys per SCAN call at first: larger means fewer round trips when few keys match. */
 const SCAN_COUNT = 1000;
+/**
+ * Most keys per SCAN call, reached (×4) once a call finds too few matches: a prefix scan walks
+ * the whole db (no index; see bench/RESULTS.md "Redis prefix scans"). 4000 cuts its round trips
+ * 4× at the same Redis time; larger COUNTs save no Redis time and hold it up longer per call.
+ */
+const SCAN_COUNT_MAX = 4000;
 /** Arguments per SREM, so a huge tag never builds one giant command. */
 const SREM_CHUNK = 1000;
 /** Ops per script call: few calls, yet none that holds Redis up for long. */
@@ -171,6 +176,7 @@ export class RedisEngine implements Engine {
   /** INFO keyspace line of our db. */
   private readonly keysInfo: RegExp;
   private readonly connectTimeoutMs: number;
+  private readonly commandTimeoutMs: number;
   private readonly firstReady: Promise<void>;
   /**
    * Whether tag sets share the slot of every key (standalone Redis, or a Cluster keyPrefix
@@ -179,6 +185,8 @@ export class RedisEngine implements Engine {
   private readonly inlineTags: boolean;
   /** Tag-index upkeep that no result waits for (dropping a key from tags it left, stretching a tag's TTL). */
   private readonly background = new Set<Promise<void>>();
+  /** Each master's INFO run_id, for prefix cursors (see `scanCheck`); dropped when its connection closes. */
+  private readonly runIds = new WeakMap<Redis, Promise<string>>();
   /** Script calls this event-loop turn is filling, by master (see `nodeOf`), sent by `flush`. */
   private readonly open = new Map<string, Chunk>();
   /** Cluster with external tags: whether the masters run one script call over keys of several slots (Redis 7+). */
@@ -196,7 +204,7 @@ export class RedisEngine implements Engine {
       throw new TypeError('RedisEngine needs { url }, e.g. new RedisEngine({ url: "redis://127.0.0.1:6379" }).');
     }
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 2000);
-    const commandTimeout = positive(options.commandTimeoutMs, 'commandTimeoutMs', 5000);
+    this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs', 5000);
     this.limit = options.limit === undefined ? 0 : positive(options.limit, 'limit', 0);
     this.limits = resolveLimits(options.limits);
     const target = parseRedisUrl(options.url);
@@ -209,7 +217,7 @@ export class RedisEngine implements Engine {
     this.keysInfo = new RegExp(`^db${target.db}:keys=(\\d+)`, 'm');
     const connection: RedisOptions = {
       connectTimeout: this.connectTimeoutMs,
-      commandTimeout,
+      commandTimeout: this.commandTimeoutMs,
       // Fail fast while disconnected (503) rather than queue requests until Redis is back.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -307,7 +315,7 @@ export class RedisEngine implements Engine {
       await this.client.ping();
       return { ok: true };
     } catch (error) {
-      return { ok: false, message: `Redis at ${this.where} does not answer: ${(error as Error).message}` };
+      return { ok: false, message: this.failure(error) };
     }
   }
 
@@ -327,7 +335,7 @@ export class RedisEngine implements Engine {
       if (failing < 0) return { ok: true };
       return { ok: false, message: `Redis Cluster node ${nodeId(masters[failing]!)} reports the cluster is down (cluster_state is not ok)` };
     } catch (error) {
-      return { ok: false, message: `Redis Cluster at ${this.where} does not answer: ${(error as Error).message}` };
+      return { ok: false, message: this.failure(error) };
     }
   }
 
@@ -353,10 +361,10 @@ export class RedisEngine implements Engine {
   /** Wait for the first connection (bounded); once connected, a lost connection fails at once. */
   private async whenReady(timeoutMs = this.connectTimeoutMs): Promise<void> {
     if (this.closed) throw lixError('unavailable', 'this RedisEngine was closed; create a new one');
-    if (this.everReady) throw lixError('unavailable', this.unreachable());
+    if (this.everReady) throw this.unavailable(undefined);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(lixError('unavailable', this.unreachable())), timeoutMs);
+      timer = setTimeout(() => reject(this.unavailable(undefined)), timeoutMs);
     });
     try {
       await Promise.race([this.firstReady, timeout]);
@@ -365,15 +373,34 @@ export class RedisEngine implements Engine {
     }
   }
 
+  /** For /health (operators): why the connection is down, as ioredis last said. */
   private unreachable(): string {
     return `Redis at ${this.where} is unreachable (${this.lastError ?? 'no connection yet'})`;
   }
 
-  /** The error `execute` rejects with: `unavailable` for anything that is not a command's own error. */
+  /**
+   * The error `execute` rejects with: `unavailable` for anything that is not a command's own
+   * error, one fixed message per cause (see redis-failures.ts), ioredis's own error as `cause`.
+   */
   private unavailable(error: unknown): LixError {
     if (error instanceof LixError) return error;
-    if (this.client.status !== 'ready') return lixError('unavailable', this.unreachable());
-    return lixError('unavailable', `Redis at ${this.where} failed: ${(error as Error).message}`);
+    const unavailable = lixError('unavailable', this.failure(error));
+    if (error !== undefined) unavailable.cause = error;
+    return unavailable;
+  }
+
+  /** What Redis failing with `error` (undefined: not connected) means, in words that never change with ioredis's timing. */
+  private failure(error: unknown): string {
+    switch (this.client.status === 'ready' && error !== undefined ? classifyRedisFailure(error) : 'unreachable') {
+      case 'unreachable':
+        return `Redis at ${this.where} is unreachable`;
+      case 'timeout':
+        return `Redis at ${this.where} did not answer within ${this.commandTimeoutMs} ms (commandTimeoutMs)`;
+      case 'out_of_memory':
+        return `Redis at ${this.where} is out of memory and refuses writes (set maxmemory-policy allkeys-lru on Redis to evict, or raise its maxmemory)`;
+      default:
+        return `Redis at ${this.where} failed unexpectedly`;
+    }
   }
 
   /** A command's result, or its own error as its result; a failure of Redis itself rejects. */
@@ -395,7 +422,7 @@ export class RedisEngine implements Engine {
     if ((error as Error | undefined)?.name !== 'ReplyError') return undefined;
     // Redis 7 puts "ERR " before script errors that carry no code of their own.
     const message = (error as Error).message.replace(/^ERR /, '');
-    if (UNAVAILABLE_REPLY.test(message)) return undefined;
+    if (isUnavailableReply(message)) return undefined;
     const key = 'key' in command ? command.key : '';
     if (message.startsWith('non_numeric')) return lixError('non_numeric', key);
     if (message.startsWith('not_object')) return lixError('not_object', key);
@@ -518,6 +545,19 @@ export class RedisEngine implements Engine {
 
   /** One script call over ops encoded by `encode`: one reply per op, an op's error being an Error in its place. */
   private send(argv: string[]): Promise<unknown[]> {
+    return this.sendOnce(argv).catch((error: unknown) => {
+      // Nothing ran, so once more: NOSCRIPT from a master that restarted (ioredis's autopipelined Cluster
+      // calls load scripts on a random node; it now sends this socket EVAL), or a MOVED that ioredis did
+      // not follow (an autopipeline with mixed replies) after a slot changed master.
+      if (error instanceof Error && /^(NOSCRIPT|MOVED) /.test(error.message)) {
+        if (this.client instanceof Cluster && error.message.startsWith('MOVED')) this.client.refreshSlotsCache();
+        return this.sendOnce(argv);
+      }
+      throw error;
+    });
+  }
+
+  private sendOnce(argv: string[]): Promise<unknown[]> {
     if (this.inlineTags) return this.client.lixBatch(argv[0]!, this.tagPrefix, this.dataPrefix, argv);
     if (!this.crossSlot) return this.client.lixBatch(argv[0]!, '', this.dataPrefix, argv);
     return this.client.lixCrossSlotBatch(argv[0]!, '', this.dataPrefix, argv).then((replies) => this.retryMoved(argv, replies));
@@ -732,33 +772,86 @@ export class RedisEngine implements Engine {
     return this.client.nodes('master').sort((a, b) => nodeId(a).localeCompare(nodeId(b)));
   }
 
+  /**
+   * The masters a prefix scan walks, ordered by their first slot (stable across failovers and
+   * host changes, unlike host:port), and the slot layout they serve; rejects with `unavailable`
+   * when a slot has no connected master (a scan must not silently skip its keys).
+   */
+  private scanNodes(): { nodes: Redis[]; layout: string } {
+    if (this.client instanceof Redis) return { nodes: [this.client], layout: '' };
+    const byId = new Map(this.client.nodes('master').map((node) => [nodeId(node), node]));
+    const nodes: Redis[] = [];
+    const order = new Map<string, number>();
+    let layout = '';
+    let previous: string | undefined;
+    const { slots } = this.client;
+    for (let slot = 0; slot < 16384; slot++) {
+      const owner = slots[slot]?.[0];
+      const node = owner === undefined ? undefined : byId.get(owner);
+      if (node === undefined) {
+        this.client.refreshSlotsCache();
+        throw this.unavailable(undefined);
+      }
+      if (owner === previous) continue;
+      previous = owner;
+      let index = order.get(owner!);
+      if (index === undefined) {
+        index = nodes.push(node) - 1;
+        order.set(owner!, index);
+      }
+      layout += `${slot}:${index},`;
+    }
+    return { nodes, layout };
+  }
+
+  /** A prefix cursor's check: the slot layout and the master's run id (new on every restart), hashed. */
+  private async scanCheck(node: Redis, layout: string): Promise<string> {
+    let runId = this.runIds.get(node);
+    if (runId === undefined) {
+      runId = node.info('server').then((info) => /^run_id:(\w+)/m.exec(info)?.[1] ?? '');
+      this.runIds.set(node, runId);
+      runId.catch(() => this.runIds.delete(node));
+      node.once('close', () => this.runIds.delete(node));
+    }
+    return createHash('sha256').update(`${layout}|${await runId}`).digest('base64url').slice(0, 12);
+  }
+
   private async scanPrefix(command: ScanCommand): Promise<ScanResult> {
     const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
     const keysOnly = command.keysOnly === true;
-    const nodes = this.masters();
+    const { nodes, layout } = this.scanNodes();
     const start = command.cursor ? decodeRedisCursor(command.cursor, 'prefix') : undefined;
     let nodeIndex = 0;
     if (start !== undefined) {
-      nodeIndex = nodes.findIndex((node) => nodeId(node) === start.node);
-      if (nodeIndex < 0) throw lixError('invalid_scan', `The cursor names Redis node ${start.node}, which is no longer a master of the cluster. Start the scan again without a cursor.`);
+      nodeIndex = start.node;
+      if (nodeIndex >= nodes.length || (await this.scanCheck(nodes[nodeIndex]!, layout)) !== start.check) {
+        throw lixError(
+          'invalid_scan',
+          'This cursor can no longer resume its scan: since it was returned, the Redis node it was scanning restarted or the Redis Cluster moved slots between masters. Start the scan again without a cursor.',
+        );
+      }
     }
     let redisCursor = start?.redisCursor ?? '0';
     let after = start?.after ?? '';
+    // A cursor is client input: never let it ask Redis for a longer call than we would make.
+    let count = Math.min(start?.count ?? SCAN_COUNT, SCAN_COUNT_MAX);
     const pattern = `${escapeGlob(this.dataPrefix + (command.prefix ?? ''))}*`;
     const skip = this.dataPrefix.length;
     const keys: string[] = [];
     const items: ScanItem[] = [];
     for (;;) {
       const node = nodes[nodeIndex]!;
-      const [next, found] = await node.scan(redisCursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      const [next, found] = await node.scan(redisCursor, 'MATCH', pattern, 'COUNT', count);
       // SCAN may repeat a key; sorting the batch lets a cursor resume inside it after the last key returned.
       let batch = [...new Set(found)].map((raw) => raw.slice(skip)).sort();
       if (after !== '') batch = batch.filter((key) => key > after);
+      const sparse = batch.length < limit - keys.length - items.length;
       let i = 0;
       while (i < batch.length) {
         const taken = keys.length + items.length;
         if (taken === limit) {
-          const cursor = encodeRedisCursor({ kind: 'prefix', node: nodeId(node), redisCursor, after: i > 0 ? batch[i - 1]! : after });
+          const check = await this.scanCheck(node, layout);
+          const cursor = encodeRedisCursor({ kind: 'prefix', node: nodeIndex, check, redisCursor, count, after: i > 0 ? batch[i - 1]! : after });
           return page(keysOnly, keys, items, cursor);
         }
         const chunk = batch.slice(i, i + limit - taken);
@@ -773,6 +866,7 @@ export class RedisEngine implements Engine {
         }
       }
       after = '';
+      if (sparse) count = Math.min(count * 4, SCAN_COUNT_MAX);
       if (next !== '0') redisCursor = next;
       else if (++nodeIndex < nodes.length) redisCursor = '0';
       else return page(keysOnly, keys, items, null);

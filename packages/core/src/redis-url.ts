@@ -17,9 +17,27 @@ export interface RedisTarget {
 
 const EXAMPLES = 'redis://127.0.0.1:6379, redis://:password@host:6379/2, rediss://host:6380, or redis-cluster://host1:7000,host2:7001';
 
+/**
+ * The URL with its credentials replaced by `***`: everything between `//` and the last `@`, as a
+ * password may hold unencoded `/`, `?` or `@` (a `@` in the query over-redacts, never leaks).
+ */
+export function redactRedisUrl(url: string): string {
+  const start = url.indexOf('//');
+  const at = url.lastIndexOf('@');
+  return start < 0 || at < start ? url : `${url.slice(0, start + 2)}***${url.slice(at)}`;
+}
+
 function bad(url: string, why: string): TypeError {
-  const shown = url.replace(/\/\/[^@/]*@/, '//***@');
-  return new TypeError(`Invalid Redis URL "${shown}": ${why}. Use ${EXAMPLES}.`);
+  return new TypeError(`Invalid Redis URL "${redactRedisUrl(url)}": ${why}. Use ${EXAMPLES}.`);
+}
+
+/** Percent-decoded user name or password; a bad escape is an error that does not show it. */
+function credential(url: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw bad(url, 'its user name or password is not valid percent-encoding (write % as %25)');
+  }
 }
 
 function parsePort(url: string, text: string): number {
@@ -63,8 +81,8 @@ export function parseRedisUrl(full: string): RedisTarget {
       const auth = rest.slice(0, at);
       rest = rest.slice(at + 1);
       const colon = auth.indexOf(':');
-      username = decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon)) || undefined;
-      password = colon < 0 ? undefined : decodeURIComponent(auth.slice(colon + 1));
+      username = credential(url, colon < 0 ? auth : auth.slice(0, colon)) || undefined;
+      password = colon < 0 ? undefined : credential(url, auth.slice(colon + 1));
     }
     if (rest === '') throw bad(url, 'it lists no nodes');
     const nodes = rest.split(',').map((part) => parseHostPort(url, part.trim()));
@@ -87,8 +105,8 @@ export function parseRedisUrl(full: string): RedisTarget {
     port,
     db: path === '' ? 0 : Number(path),
     nodes: [],
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    username: parsed.username ? credential(url, parsed.username) : undefined,
+    password: parsed.password ? credential(url, parsed.password) : undefined,
     tls: scheme === 'rediss',
     where: `${parsed.hostname}:${port}`,
     keyPrefix,
