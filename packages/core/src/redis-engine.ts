@@ -25,7 +25,7 @@ import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from './validate';
 
-export { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url';
+export { parseRedisUrl, type RedisTarget } from './redis-url';
 
 export interface RedisEngineOptions {
   /**

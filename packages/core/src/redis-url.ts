@@ -1,3 +1,5 @@
+import { redactUrl } from './redact-url';
+
 /** Where a RedisEngine connects, parsed from its `url` option. */
 export interface RedisTarget {
   /** Standalone host and port (unused for a Cluster). */
@@ -17,18 +19,8 @@ export interface RedisTarget {
 
 const EXAMPLES = 'redis://127.0.0.1:6379, redis://:password@host:6379/2, rediss://host:6380, or redis-cluster://host1:7000,host2:7001';
 
-/**
- * The URL with its credentials replaced by `***`: everything between `//` and the last `@`, as a
- * password may hold unencoded `/`, `?` or `@` (a `@` in the query over-redacts, never leaks).
- */
-export function redactRedisUrl(url: string): string {
-  const start = url.indexOf('//');
-  const at = url.lastIndexOf('@');
-  return start < 0 || at < start ? url : `${url.slice(0, start + 2)}***${url.slice(at)}`;
-}
-
 function bad(url: string, why: string): TypeError {
-  return new TypeError(`Invalid Redis URL "${redactRedisUrl(url)}": ${why}. Use ${EXAMPLES}.`);
+  return new TypeError(`Invalid Redis URL "${redactUrl(url)}": ${why}. Use ${EXAMPLES}.`);
 }
 
 /** Percent-decoded user name or password; a bad escape is an error that does not show it. */

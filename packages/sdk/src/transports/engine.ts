@@ -1,4 +1,5 @@
 import type { Command, Engine, Limits, Result } from 'lix-cache-core';
+import { redactUrl } from 'lix-cache-core';
 import { decodeOne, type Decode } from '../decode';
 import { fromCoreError, LixCacheError } from '../errors';
 import type { CacheHealth, CacheStats, Transport } from './transport';
@@ -35,7 +36,7 @@ export class EngineTransport implements Transport<Command> {
         shared = { ...create(), users: 0 };
       } catch (error) {
         if (error instanceof LixCacheError) throw error;
-        throw new LixCacheError('invalid_config', `Cannot open ${redact(id)}: ${(error as Error).message}`, { cause: error });
+        throw new LixCacheError('invalid_config', `Cannot open ${redactUrl(id)}: ${(error as Error).message}`, { cause: error });
       }
       engines.set(id, shared);
     }
@@ -78,9 +79,4 @@ export class EngineTransport implements Transport<Command> {
       await this.shared.engine.close();
     }
   }
-}
-
-/** A URL for messages, without its password. */
-export function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -1,7 +1,7 @@
-import { LixError, RedisEngine, resolveLimits } from 'lix-cache-core';
+import { LixError, RedisEngine, redactUrl, resolveLimits } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
 import { fromCoreError, LixCacheError, LixConnectionError } from '../errors';
-import { EngineTransport, redact } from './engine';
+import { EngineTransport } from './engine';
 import type { Transport } from './transport';
 
 /**
@@ -22,7 +22,7 @@ export function openRedis(config: ResolvedConfig): Transport {
     // Redis unreachable is, for this client, a connection failure.
     (error) =>
       error instanceof LixError && error.code === 'unavailable'
-        ? new LixConnectionError(`${error.message} (Redis at ${redact(url)})`, { cause: error })
+        ? new LixConnectionError(`${error.message} (Redis at ${redactUrl(url)})`, { cause: error })
         : fromCoreError(error),
   ) as Transport;
 }
