@@ -5,6 +5,7 @@ import type {
   ClearCommand,
   Command,
   ErrorResult,
+  GetCommand,
   IncrCommand,
   InvalidateCommand,
   Json,
@@ -17,7 +18,8 @@ import type {
 import type { Engine, EngineHealth, EngineStats } from './engine';
 import { LixError, lixError } from './errors';
 import type { Limits } from './limits';
-import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
+import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from './limits';
+import { ResponseBudget } from './response-budget';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
 import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
@@ -252,13 +254,14 @@ export class RedisEngine implements Engine {
     this.operations += commands.length;
     const results = new Array<Result>(commands.length);
     try {
+      const budget = await this.chargeGets(commands, results);
       let from = 0;
       for (let i = 0; i < commands.length; i++) {
         const command = commands[i]!;
         // Scans, invalidate and clear read what earlier commands wrote to several keys and tag sets: those go out and finish first.
         if (command.op === 'scan' || command.op === 'invalidate' || command.op === 'clear') {
           if (i > from) await this.perKey(commands, from, i, results, true);
-          results[i] = await this.guard(command, this.multiKey(command));
+          results[i] = await this.guard(command, this.multiKey(command, budget));
           from = i + 1;
         }
       }
@@ -309,6 +312,44 @@ export class RedisEngine implements Engine {
     } catch (error) {
       return { ok: false, message: `Redis at ${this.where} does not answer: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * The response budget of one `execute` call. Gets that would take the response past it are
+   * answered `response_too_large` in `results` now, before any value is fetched: only when the
+   * gets could exceed it at the largest value size (more than ~63 by default) are their value
+   * lengths asked first (one pipelined HSTRLEN each); smaller batches pay nothing. Scans charge
+   * the rest as they page.
+   */
+  private async chargeGets(commands: readonly Command[], results: Result[]): Promise<ResponseBudget | undefined> {
+    let gets = 0;
+    let scans = false;
+    for (const command of commands) {
+      if (command.op === 'get') gets++;
+      else if (command.op === 'scan') scans = true;
+    }
+    const worst = this.limits.maxValueBytes + this.limits.maxKeyBytes + RESULT_OVERHEAD_BYTES;
+    if (!scans && gets * worst <= this.limits.maxResponseBytes) return undefined;
+    const budget = new ResponseBudget(this.limits);
+    if (gets === 0) return budget;
+    const indexes: number[] = [];
+    // A key this batch writes before reading it is charged at the largest size: its length is measured before the write.
+    const written = new Set<string>();
+    const worstAfterWrite: boolean[] = [];
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!;
+      if (command.op === 'get') {
+        indexes.push(i);
+        worstAfterWrite.push(written.has(command.key));
+      } else if (command.op === 'set' || command.op === 'merge') written.add(command.key);
+    }
+    const lengths = await Promise.all(indexes.map((i) => this.client.hstrlen(this.dataPrefix + (commands[i] as GetCommand).key, 'v')));
+    indexes.forEach((i, j) => {
+      const command = commands[i] as GetCommand;
+      // A missing key (length 0) costs its small not-found result.
+      if (!budget.take(command.key, worstAfterWrite[j] ? this.limits.maxValueBytes : lengths[j]!)) results[i] = commandError(command, budget.error());
+    });
+    return budget;
   }
 
   /** Healthy when every slot's master is connected and every master says cluster_state:ok. */
@@ -420,6 +461,11 @@ export class RedisEngine implements Engine {
       const waiting: Waiting = { results, left: to - from, resolve, reject };
       for (let i = from; i < to; i++) {
         const command = commands[i] as PerKeyCommand;
+        // Answered already (a get past the response budget).
+        if (results[i] !== undefined) {
+          if (--waiting.left === 0) resolve();
+          continue;
+        }
         const node = this.nodeOf(this.dataPrefix + command.key);
         let chunk = node === undefined ? undefined : this.open.get(node);
         if (chunk === undefined) {
@@ -648,8 +694,8 @@ export class RedisEngine implements Engine {
     }
   }
 
-  private multiKey(command: ScanCommand | InvalidateCommand | ClearCommand): Promise<Result> {
-    if (command.op === 'scan') return command.tag === undefined ? this.scanPrefix(command) : this.scanTag(command, command.tag);
+  private multiKey(command: ScanCommand | InvalidateCommand | ClearCommand, budget: ResponseBudget | undefined): Promise<Result> {
+    if (command.op === 'scan') return command.tag === undefined ? this.scanPrefix(command, budget!) : this.scanTag(command, command.tag, budget!);
     if (command.op === 'invalidate') return this.invalidate(command.tag);
     return this.clear();
   }
@@ -732,7 +778,7 @@ export class RedisEngine implements Engine {
     return this.client.nodes('master').sort((a, b) => nodeId(a).localeCompare(nodeId(b)));
   }
 
-  private async scanPrefix(command: ScanCommand): Promise<ScanResult> {
+  private async scanPrefix(command: ScanCommand, budget: ResponseBudget): Promise<ScanResult> {
     const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
     const keysOnly = command.keysOnly === true;
     const nodes = this.masters();
@@ -761,15 +807,20 @@ export class RedisEngine implements Engine {
           const cursor = encodeRedisCursor({ kind: 'prefix', node: nodeId(node), redisCursor, after: i > 0 ? batch[i - 1]! : after });
           return page(keysOnly, keys, items, cursor);
         }
-        const chunk = batch.slice(i, i + limit - taken);
-        i += chunk.length;
-        if (keysOnly) keys.push(...chunk);
-        else {
-          const replies = (await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[];
-          chunk.forEach((key, j) => {
-            const reply = replies[j];
-            if (reply) items.push({ key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]) });
-          });
+        // Values are fetched only as many at a time as the response budget could hold at the largest size.
+        const chunk = batch.slice(i, i + (keysOnly ? limit - taken : budget.chunk(limit - taken)));
+        const replies = keysOnly ? undefined : ((await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[]);
+        for (let j = 0; j < chunk.length; j++, i++) {
+          const key = chunk[j]!;
+          const reply = replies?.[j];
+          if (replies && !reply) continue;
+          // Past the response budget the page ends early, with a cursor at the key before this one.
+          if (!budget.take(key, reply ? reply[0].length : undefined)) {
+            if (keys.length + items.length === 0) throw budget.error();
+            return page(keysOnly, keys, items, encodeRedisCursor({ kind: 'prefix', node: nodeId(node), redisCursor, after: i > 0 ? batch[i - 1]! : after }));
+          }
+          if (reply) items.push({ key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]) });
+          else keys.push(key);
         }
       }
       after = '';
@@ -779,7 +830,7 @@ export class RedisEngine implements Engine {
     }
   }
 
-  private async scanTag(command: ScanCommand, tag: string): Promise<ScanResult> {
+  private async scanTag(command: ScanCommand, tag: string, budget: ResponseBudget): Promise<ScanResult> {
     const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
     const keysOnly = command.keysOnly === true;
     const prefix = command.prefix ?? '';
@@ -792,7 +843,9 @@ export class RedisEngine implements Engine {
     let more = false;
     // Check members a page at a time (plus one, to know whether another page follows).
     while (i < members.length && !more) {
-      const chunk = members.slice(i, i + limit + 1 - keys.length - items.length);
+      // Values are fetched only as many at a time as the response budget could hold at the largest size.
+      const wanted = limit + 1 - keys.length - items.length;
+      const chunk = members.slice(i, i + (keysOnly ? wanted : budget.chunk(wanted)));
       i += chunk.length;
       const replies = await this.tagged(tag, chunk, !keysOnly);
       for (let j = 0; j < chunk.length; j++) {
@@ -800,6 +853,11 @@ export class RedisEngine implements Engine {
         const key = chunk[j]!;
         if (!reply) dead.push(key);
         else if (keys.length + items.length === limit) {
+          more = true;
+          break;
+        } else if (!budget.take(key, keysOnly ? undefined : reply[1]!.length)) {
+          // Past the response budget the page ends early, with a cursor at the last key it holds.
+          if (keys.length + items.length === 0) throw budget.error();
           more = true;
           break;
         } else if (keysOnly) keys.push(key);
