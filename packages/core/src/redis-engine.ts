@@ -254,7 +254,9 @@ export class RedisEngine implements Engine {
     this.operations += commands.length;
     const results = new Array<Result>(commands.length);
     try {
-      const budget = await this.chargeGets(commands, results);
+      // Synchronous unless value lengths must be asked: values are encoded in this same turn, as execute was called.
+      let budget = this.chargeGets(commands, results);
+      if (budget instanceof Promise) budget = await budget;
       let from = 0;
       for (let i = 0; i < commands.length; i++) {
         const command = commands[i]!;
@@ -318,20 +320,30 @@ export class RedisEngine implements Engine {
    * The response budget of one `execute` call. Gets that would take the response past it are
    * answered `response_too_large` in `results` now, before any value is fetched: only when the
    * gets could exceed it at the largest value size (more than ~63 by default) are their value
-   * lengths asked first (one pipelined HSTRLEN each); smaller batches pay nothing. Scans charge
-   * the rest as they page.
+   * lengths asked first (one pipelined HSTRLEN each); otherwise they are charged at that size,
+   * which only matters to scans in the same batch (none: no budget is needed at all). Scans
+   * charge the rest as they page.
    */
-  private async chargeGets(commands: readonly Command[], results: Result[]): Promise<ResponseBudget | undefined> {
+  private chargeGets(commands: readonly Command[], results: Result[]): ResponseBudget | undefined | Promise<ResponseBudget> {
     let gets = 0;
     let scans = false;
     for (const command of commands) {
       if (command.op === 'get') gets++;
       else if (command.op === 'scan') scans = true;
     }
-    const worst = this.limits.maxValueBytes + this.limits.maxKeyBytes + RESULT_OVERHEAD_BYTES;
-    if (!scans && gets * worst <= this.limits.maxResponseBytes) return undefined;
+    const reserved = gets * (this.limits.maxValueBytes + this.limits.maxKeyBytes + RESULT_OVERHEAD_BYTES);
+    if (reserved <= this.limits.maxResponseBytes) {
+      if (!scans) return undefined;
+      const budget = new ResponseBudget(this.limits);
+      budget.left -= reserved;
+      return budget;
+    }
+    return this.measureGets(commands, results);
+  }
+
+  /** `chargeGets` for gets that could pass the budget: their value lengths, asked first, decide which are answered. */
+  private async measureGets(commands: readonly Command[], results: Result[]): Promise<ResponseBudget> {
     const budget = new ResponseBudget(this.limits);
-    if (gets === 0) return budget;
     const indexes: number[] = [];
     // A key this batch writes before reading it is charged at the largest size: its length is measured before the write.
     const written = new Set<string>();
