@@ -134,6 +134,25 @@ function tagsOf(fields: readonly unknown[], from = 0): string[] {
   return tags;
 }
 
+/**
+ * Commands whose values are copied as they are now: a caller may change a value object once
+ * `execute` returns its promise, and the value stored must be the one it passed. Only for the
+ * rare call that awaits before encoding; a value that cannot be encoded is left for `encode` to refuse.
+ */
+function snapshotValues(commands: readonly Command[], limits: Limits): readonly Command[] {
+  return commands.map((command) => {
+    try {
+      if (command.op === 'set') return { ...command, value: JSON.parse(encodeValue(command.value, limits)) as Json };
+      if (command.op !== 'merge') return command;
+      // Field by field, keeping the fields JSON drops (undefined: merge removes them).
+      const value = Object.fromEntries(Object.entries(command.value).map(([field, item]) => [field, item === undefined ? item : (JSON.parse(encodeValue(item, limits)) as Json)]));
+      return { ...command, value } as Command;
+    } catch {
+      return command;
+    }
+  });
+}
+
 function commandError(command: Command, error: LixError): ErrorResult {
   const detail = { code: error.code, message: error.message };
   return 'key' in command ? { op: command.op, key: command.key, error: detail } : { op: command.op, error: detail };
@@ -256,7 +275,10 @@ export class RedisEngine implements Engine {
     try {
       // Synchronous unless value lengths must be asked: values are encoded in this same turn, as execute was called.
       let budget = this.chargeGets(commands, results);
-      if (budget instanceof Promise) budget = await budget;
+      if (budget instanceof Promise) {
+        commands = snapshotValues(commands, this.limits);
+        budget = await budget;
+      }
       let from = 0;
       for (let i = 0; i < commands.length; i++) {
         const command = commands[i]!;

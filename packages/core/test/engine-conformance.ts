@@ -658,6 +658,19 @@ export function describeEngineConformance(name: string, open: OpenEngine): void 
         expect(mixed.every((result) => !isErrorResult(result))).toBe(true);
       });
 
+      it('values are stored as they were when execute was called, also in a batch of many gets', async () => {
+        const p = fresh();
+        const value = { n: 1, list: [1] };
+        const patch = { m: 1 };
+        const gets: Command[] = Array.from({ length: 10 }, () => ({ op: 'get', key: `${p}x` }));
+        const pending = small.execute([...gets, { op: 'set', key: `${p}v`, value }, { op: 'merge', key: `${p}v`, value: patch }]);
+        value.n = 2;
+        value.list.push(2);
+        patch.m = 2;
+        await pending;
+        expect((await small.execute([{ op: 'get', key: `${p}v` }]))[0]).toMatchObject({ value: { n: 1, list: [1], m: 1 } });
+      });
+
       it('a scan page ends early with a cursor once the budget is spent, and the cursor continues it', async () => {
         const p = fresh();
         await small.execute(Array.from({ length: 12 }, (_, i): Command => ({ op: 'set', key: `${p}${String(i).padStart(2, '0')}`, value: big, tags: [`${p}tag`] })));
