@@ -51,6 +51,12 @@ export const ERRORS = {
     message: (max: number) =>
       `The request body is larger than ${max} bytes. Send less per request, or raise the server's LIX_MAX_BODY_BYTES.`,
   },
+  response_too_large: {
+    status: 413,
+    message: (max: number) =>
+      `The response would be larger than ${max} bytes, the server's response limit (maxResponseBytes). ` +
+      'Fetch fewer keys per batch (or scan with a smaller limit and follow the cursor), or raise the server\'s LIX_MAX_RESPONSE_BYTES.',
+  },
   non_numeric: {
     status: 400,
     message: (key: string) =>

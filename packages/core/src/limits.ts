@@ -12,6 +12,14 @@ export interface Limits {
   maxTtl: number;
   /** Largest scan page. Default 10,000. */
   maxScanLimit: number;
+  /**
+   * Largest response of one `execute` call (a batch, a scan page), counted before it is built
+   * as the JSON text length of the values it returns plus a small per-result overhead. Reads
+   * past it answer `response_too_large` per command; a scan page ends early with a cursor.
+   * Default 64 MiB, raised to `minResponseBytes(limits)` when larger values are allowed; an
+   * explicit value must be at least that. Server: LIX_MAX_RESPONSE_BYTES.
+   */
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -21,7 +29,34 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTags: 32,
   maxTtl: 10 * 365 * 24 * 3600,
   maxScanLimit: 10_000,
+  maxResponseBytes: 64 * 1024 * 1024,
 });
+
+/**
+ * Bytes a read's result costs in a response on top of its key and value text
+ * (`{"op":"get","key":…,"value":…,"ttl":…,"found":true},`), so many small
+ * results are counted too.
+ */
+export const RESULT_OVERHEAD_BYTES = 64;
+
+/**
+ * The smallest response budget that still fits one result of the largest key
+ * and value (plus the response's wrapper), so a single read always fits.
+ */
+export function minResponseBytes(limits: Pick<Limits, 'maxKeyBytes' | 'maxValueBytes'>): number {
+  return limits.maxValueBytes + limits.maxKeyBytes + 1024;
+}
+
+/** The message for a response budget below `minResponseBytes`, naming the settings (null when it is fine). */
+export function responseBudgetProblem(limits: Limits): string | null {
+  const min = minResponseBytes(limits);
+  if (limits.maxResponseBytes >= min) return null;
+  return (
+    `The response limit maxResponseBytes (LIX_MAX_RESPONSE_BYTES, --max-response-bytes) is ${limits.maxResponseBytes} bytes, ` +
+    `too small for one result of the largest value: it must be at least ${min} (maxValueBytes ${limits.maxValueBytes} + maxKeyBytes ${limits.maxKeyBytes} + 1024). ` +
+    'Raise it, or lower LIX_MAX_VALUE_BYTES.'
+  );
+}
 
 /** Default scan page size when a scan gives no `limit`. */
 export const DEFAULT_SCAN_LIMIT = 100;
@@ -38,5 +73,9 @@ export function resolveLimits(overrides?: Partial<Limits>): Limits {
       limits[name as keyof Limits] = value;
     }
   }
+  // Allowing larger values raises the default budget with them; only an explicit budget can be too small.
+  if (overrides?.maxResponseBytes === undefined) limits.maxResponseBytes = Math.max(limits.maxResponseBytes, minResponseBytes(limits));
+  const problem = responseBudgetProblem(limits);
+  if (problem !== null) throw new TypeError(problem);
   return limits;
 }

@@ -19,6 +19,7 @@ import { Persistence } from './persistence/persistence';
 import { Keyspace } from './keyspace';
 import type { Limits } from './limits';
 import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
+import { ResponseBudget } from './response-budget';
 import { decodeCursor, encodeCursor } from './scan-cursor';
 import { encodeValue } from './validate';
 
@@ -83,6 +84,11 @@ function decode(value: string | number): Json {
   return typeof value === 'number' ? value : (JSON.parse(value) as Json);
 }
 
+/** Characters of JSON a stored value takes in a response (its text, or a number's digits at most). */
+function valueLength(value: string | number): number {
+  return typeof value === 'number' ? 24 : value.length;
+}
+
 function errorResult(command: Command, error: unknown): ErrorResult {
   const lix = error instanceof LixError ? error : lixError('internal', error instanceof Error ? error.message : String(error));
   const detail = { code: lix.code, message: lix.message };
@@ -108,12 +114,15 @@ export class MemoryEngine implements Engine {
   private misses = 0;
   private operations = 0;
   private closed = false;
+  /** The current `execute` call's response budget (one object, reset per call: execute runs its commands synchronously). */
+  private readonly budget: ResponseBudget;
 
   constructor(options: MemoryEngineOptions = {}) {
     this.limit = positiveInteger(options.limit, 'limit', 500_000);
     this.maxMemory = positiveInteger(options.maxMemory, 'maxMemory', 0, true);
     const sweepIntervalMs = positiveInteger(options.sweepIntervalMs, 'sweepIntervalMs', 100);
     this.limits = resolveLimits(options.limits);
+    this.budget = new ResponseBudget(this.limits);
     this.keyspace = new Keyspace({ limit: this.limit, maxMemory: this.maxMemory, resolutionMs: sweepIntervalMs, now: Date.now() });
     if (options.persistence !== undefined) {
       this.persistence = new Persistence(options.persistence, this.keyspace);
@@ -131,6 +140,7 @@ export class MemoryEngine implements Engine {
     const persistence = this.persistence;
     const appendedBefore = persistence?.appended;
     const results = new Array<Result>(commands.length);
+    this.budget.left = this.limits.maxResponseBytes;
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!;
       try {
@@ -257,6 +267,7 @@ export class MemoryEngine implements Engine {
       this.misses++;
       return { op: 'get', key: command.key, value: null, ttl: null, found: false };
     }
+    if (!this.budget.take(command.key, valueLength(entry.value))) throw this.budget.error();
     this.hits++;
     if (command.touch !== undefined) this.keyspace.setExpiry(command.key, entry, expiryOf(command.touch, now));
     return { op: 'get', key: command.key, value: decode(entry.value), ttl: remaining(entry.expiresAt, now), found: true };
@@ -316,6 +327,12 @@ export class MemoryEngine implements Engine {
         const entry = this.keyspace.live(key, now);
         if (entry === undefined) continue;
         if (keys.length + items.length === limit) {
+          more = true;
+          break;
+        }
+        // A page ends early (with a cursor) once the response budget is spent; the first item that does not fit fails the command.
+        if (!this.budget.take(key, keysOnly ? undefined : valueLength(entry.value))) {
+          if (last === undefined) throw this.budget.error();
           more = true;
           break;
         }

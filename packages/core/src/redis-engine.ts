@@ -6,6 +6,7 @@ import type {
   ClearCommand,
   Command,
   ErrorResult,
+  GetCommand,
   IncrCommand,
   InvalidateCommand,
   Json,
@@ -18,7 +19,8 @@ import type {
 import type { Engine, EngineHealth, EngineStats } from './engine';
 import { LixError, lixError } from './errors';
 import type { Limits } from './limits';
-import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
+import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from './limits';
+import { ResponseBudget } from './response-budget';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
 import { classifyRedisFailure, isUnavailableReply } from './redis-failures';
 import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
@@ -135,6 +137,25 @@ function tagsOf(fields: readonly unknown[], from = 0): string[] {
   const tags: string[] = [];
   for (let i = from; i < fields.length; i++) tags.push((fields[i] as string).slice(2));
   return tags;
+}
+
+/**
+ * Commands whose values are copied as they are now: a caller may change a value object once
+ * `execute` returns its promise, and the value stored must be the one it passed. Only for the
+ * rare call that awaits before encoding; a value that cannot be encoded is left for `encode` to refuse.
+ */
+function snapshotValues(commands: readonly Command[], limits: Limits): readonly Command[] {
+  return commands.map((command) => {
+    try {
+      if (command.op === 'set') return { ...command, value: JSON.parse(encodeValue(command.value, limits)) as Json };
+      if (command.op !== 'merge') return command;
+      // Field by field, keeping the fields JSON drops (undefined: merge removes them).
+      const value = Object.fromEntries(Object.entries(command.value).map(([field, item]) => [field, item === undefined ? item : (JSON.parse(encodeValue(item, limits)) as Json)]));
+      return { ...command, value } as Command;
+    } catch {
+      return command;
+    }
+  });
 }
 
 function commandError(command: Command, error: LixError): ErrorResult {
@@ -260,13 +281,19 @@ export class RedisEngine implements Engine {
     this.operations += commands.length;
     const results = new Array<Result>(commands.length);
     try {
+      // Synchronous unless value lengths must be asked: values are encoded in this same turn, as execute was called.
+      let budget = this.chargeGets(commands, results);
+      if (budget instanceof Promise) {
+        commands = snapshotValues(commands, this.limits);
+        budget = await budget;
+      }
       let from = 0;
       for (let i = 0; i < commands.length; i++) {
         const command = commands[i]!;
         // Scans, invalidate and clear read what earlier commands wrote to several keys and tag sets: those go out and finish first.
         if (command.op === 'scan' || command.op === 'invalidate' || command.op === 'clear') {
           if (i > from) await this.perKey(commands, from, i, results, true);
-          results[i] = await this.guard(command, this.multiKey(command));
+          results[i] = await this.guard(command, this.multiKey(command, budget));
           from = i + 1;
         }
       }
@@ -317,6 +344,54 @@ export class RedisEngine implements Engine {
     } catch (error) {
       return { ok: false, message: this.failure(error) };
     }
+  }
+
+  /**
+   * The response budget of one `execute` call. Gets that would take the response past it are
+   * answered `response_too_large` in `results` now, before any value is fetched: only when the
+   * gets could exceed it at the largest value size (more than ~63 by default) are their value
+   * lengths asked first (one pipelined HSTRLEN each); otherwise they are charged at that size,
+   * which only matters to scans in the same batch (none: no budget is needed at all). Scans
+   * charge the rest as they page.
+   */
+  private chargeGets(commands: readonly Command[], results: Result[]): ResponseBudget | undefined | Promise<ResponseBudget> {
+    let gets = 0;
+    let scans = false;
+    for (const command of commands) {
+      if (command.op === 'get') gets++;
+      else if (command.op === 'scan') scans = true;
+    }
+    const reserved = gets * (this.limits.maxValueBytes + this.limits.maxKeyBytes + RESULT_OVERHEAD_BYTES);
+    if (reserved <= this.limits.maxResponseBytes) {
+      if (!scans) return undefined;
+      const budget = new ResponseBudget(this.limits);
+      budget.left -= reserved;
+      return budget;
+    }
+    return this.measureGets(commands, results);
+  }
+
+  /** `chargeGets` for gets that could pass the budget: their value lengths, asked first, decide which are answered. */
+  private async measureGets(commands: readonly Command[], results: Result[]): Promise<ResponseBudget> {
+    const budget = new ResponseBudget(this.limits);
+    const indexes: number[] = [];
+    // A key this batch writes before reading it is charged at the largest size: its length is measured before the write.
+    const written = new Set<string>();
+    const worstAfterWrite: boolean[] = [];
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!;
+      if (command.op === 'get') {
+        indexes.push(i);
+        worstAfterWrite.push(written.has(command.key));
+      } else if (command.op === 'set' || command.op === 'merge') written.add(command.key);
+    }
+    const lengths = await Promise.all(indexes.map((i) => this.client.hstrlen(this.dataPrefix + (commands[i] as GetCommand).key, 'v')));
+    indexes.forEach((i, j) => {
+      const command = commands[i] as GetCommand;
+      // A missing key (length 0) costs its small not-found result.
+      if (!budget.take(command.key, worstAfterWrite[j] ? this.limits.maxValueBytes : lengths[j]!)) results[i] = commandError(command, budget.error());
+    });
+    return budget;
   }
 
   /** Healthy when every slot's master is connected and every master says cluster_state:ok. */
@@ -447,6 +522,11 @@ export class RedisEngine implements Engine {
       const waiting: Waiting = { results, left: to - from, resolve, reject };
       for (let i = from; i < to; i++) {
         const command = commands[i] as PerKeyCommand;
+        // Answered already (a get past the response budget).
+        if (results[i] !== undefined) {
+          if (--waiting.left === 0) resolve();
+          continue;
+        }
         const node = this.nodeOf(this.dataPrefix + command.key);
         let chunk = node === undefined ? undefined : this.open.get(node);
         if (chunk === undefined) {
@@ -688,8 +768,8 @@ export class RedisEngine implements Engine {
     }
   }
 
-  private multiKey(command: ScanCommand | InvalidateCommand | ClearCommand): Promise<Result> {
-    if (command.op === 'scan') return command.tag === undefined ? this.scanPrefix(command) : this.scanTag(command, command.tag);
+  private multiKey(command: ScanCommand | InvalidateCommand | ClearCommand, budget: ResponseBudget | undefined): Promise<Result> {
+    if (command.op === 'scan') return command.tag === undefined ? this.scanPrefix(command, budget!) : this.scanTag(command, command.tag, budget!);
     if (command.op === 'invalidate') return this.invalidate(command.tag);
     return this.clear();
   }
@@ -816,7 +896,7 @@ export class RedisEngine implements Engine {
     return createHash('sha256').update(`${layout}|${await runId}`).digest('base64url').slice(0, 12);
   }
 
-  private async scanPrefix(command: ScanCommand): Promise<ScanResult> {
+  private async scanPrefix(command: ScanCommand, budget: ResponseBudget): Promise<ScanResult> {
     const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
     const keysOnly = command.keysOnly === true;
     const { nodes, layout } = this.scanNodes();
@@ -839,6 +919,9 @@ export class RedisEngine implements Engine {
     const skip = this.dataPrefix.length;
     const keys: string[] = [];
     const items: ScanItem[] = [];
+    /** A cursor that resumes this walk after the key before `batch[i]`. */
+    const resumeAt = async (node: Redis, batch: string[], i: number) =>
+      encodeRedisCursor({ kind: 'prefix', node: nodeIndex, check: await this.scanCheck(node, layout), redisCursor, count, after: i > 0 ? batch[i - 1]! : after });
     for (;;) {
       const node = nodes[nodeIndex]!;
       const [next, found] = await node.scan(redisCursor, 'MATCH', pattern, 'COUNT', count);
@@ -849,20 +932,21 @@ export class RedisEngine implements Engine {
       let i = 0;
       while (i < batch.length) {
         const taken = keys.length + items.length;
-        if (taken === limit) {
-          const check = await this.scanCheck(node, layout);
-          const cursor = encodeRedisCursor({ kind: 'prefix', node: nodeIndex, check, redisCursor, count, after: i > 0 ? batch[i - 1]! : after });
-          return page(keysOnly, keys, items, cursor);
-        }
-        const chunk = batch.slice(i, i + limit - taken);
-        i += chunk.length;
-        if (keysOnly) keys.push(...chunk);
-        else {
-          const replies = (await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[];
-          chunk.forEach((key, j) => {
-            const reply = replies[j];
-            if (reply) items.push({ key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]) });
-          });
+        if (taken === limit) return page(keysOnly, keys, items, await resumeAt(node, batch, i));
+        // Values are fetched only as many at a time as the response budget could hold at the largest size.
+        const chunk = batch.slice(i, i + (keysOnly ? limit - taken : budget.chunk(limit - taken)));
+        const replies = keysOnly ? undefined : ((await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[]);
+        for (let j = 0; j < chunk.length; j++, i++) {
+          const key = chunk[j]!;
+          const reply = replies?.[j];
+          if (replies && !reply) continue;
+          // Past the response budget the page ends early, with a cursor at the key before this one.
+          if (!budget.take(key, reply ? reply[0].length : undefined)) {
+            if (keys.length + items.length === 0) throw budget.error();
+            return page(keysOnly, keys, items, await resumeAt(node, batch, i));
+          }
+          if (reply) items.push({ key, value: JSON.parse(reply[0]) as Json, ttl: ttlOf(reply[1]) });
+          else keys.push(key);
         }
       }
       after = '';
@@ -873,7 +957,7 @@ export class RedisEngine implements Engine {
     }
   }
 
-  private async scanTag(command: ScanCommand, tag: string): Promise<ScanResult> {
+  private async scanTag(command: ScanCommand, tag: string, budget: ResponseBudget): Promise<ScanResult> {
     const limit = command.limit ?? DEFAULT_SCAN_LIMIT;
     const keysOnly = command.keysOnly === true;
     const prefix = command.prefix ?? '';
@@ -886,7 +970,9 @@ export class RedisEngine implements Engine {
     let more = false;
     // Check members a page at a time (plus one, to know whether another page follows).
     while (i < members.length && !more) {
-      const chunk = members.slice(i, i + limit + 1 - keys.length - items.length);
+      // Values are fetched only as many at a time as the response budget could hold at the largest size.
+      const wanted = limit + 1 - keys.length - items.length;
+      const chunk = members.slice(i, i + (keysOnly ? wanted : budget.chunk(wanted)));
       i += chunk.length;
       const replies = await this.tagged(tag, chunk, !keysOnly);
       for (let j = 0; j < chunk.length; j++) {
@@ -894,6 +980,11 @@ export class RedisEngine implements Engine {
         const key = chunk[j]!;
         if (!reply) dead.push(key);
         else if (keys.length + items.length === limit) {
+          more = true;
+          break;
+        } else if (!budget.take(key, keysOnly ? undefined : reply[1]!.length)) {
+          // Past the response budget the page ends early, with a cursor at the last key it holds.
+          if (keys.length + items.length === 0) throw budget.error();
           more = true;
           break;
         } else if (keysOnly) keys.push(key);

@@ -3,6 +3,7 @@ import { waitFor } from '../../../test/helpers/wait-for';
 import type { Command, ErrorResult, GetResult, Json, Result, ScanResult } from '../src/commands';
 import { isErrorResult } from '../src/commands';
 import type { Engine, EngineStats } from '../src/engine';
+import type { Limits } from '../src/limits';
 
 /**
  * The one suite every engine must pass, Keyv-style: what one engine does,
@@ -12,7 +13,10 @@ import type { Engine, EngineStats } from '../src/engine';
  * passes; `beforeEach` clears, so counts of `clear` are exact. It never
  * asserts what engines may legitimately differ on: scan order, memory bytes.
  */
-export function describeEngineConformance(name: string, open: () => Promise<Engine>): void {
+/** Opens the engine under test; `limits` overrides its size limits (a second engine on the same store). */
+export type OpenEngine = (options?: { limits?: Partial<Limits> }) => Promise<Engine>;
+
+export function describeEngineConformance(name: string, open: OpenEngine): void {
   describe(`engine conformance: ${name}`, () => {
     let engine: Engine;
     let counter = 0;
@@ -615,6 +619,90 @@ export function describeEngineConformance(name: string, open: () => Promise<Engi
 
       it('an empty batch has no results', async () => {
         expect(await engine.execute([])).toStrictEqual([]);
+      });
+    });
+
+    describe('response budget (maxResponseBytes)', () => {
+      // A second engine (on the same store, for Redis) with a small budget: 50,000 bytes, 10,000-byte values; these tests use only it.
+      let small: Engine;
+      const limits = { maxValueBytes: 10_000, maxResponseBytes: 50_000 };
+      // 9,000 characters of JSON: with key and per-result overhead, five fit in 50,000 and a sixth does not.
+      const big = 'x'.repeat(8_998);
+      beforeAll(async () => {
+        small = await open({ limits });
+      });
+      afterAll(async () => {
+        await small?.close();
+      });
+
+      it('a batch of large gets answers the ones that fit and response_too_large for the rest; writes still run', async () => {
+        const p = fresh();
+        await small.execute([{ op: 'set', key: `${p}big`, value: big }]);
+        const gets: Command[] = Array.from({ length: 20 }, () => ({ op: 'get', key: `${p}big` }));
+        const results = await small.execute([...gets.slice(0, 10), { op: 'set', key: `${p}w1`, value: 1 }, ...gets.slice(10), { op: 'incr', key: `${p}w2` }]);
+        expect(results).toHaveLength(22);
+        const reads = [...results.slice(0, 10), ...results.slice(11, 21)];
+        expect(reads.slice(0, 5).map((result) => (result as GetResult).value)).toStrictEqual(Array(5).fill(big));
+        for (const result of reads.slice(5)) {
+          const error = expectError(result, 'response_too_large', `${p}big`);
+          expect(error.op).toBe('get');
+          expect(error.error.message).toMatch(/50000 bytes.*fewer keys per batch.*LIX_MAX_RESPONSE_BYTES/);
+        }
+        expect(results[10]).toMatchObject({ op: 'set', success: true, written: true });
+        expect(results[21]).toMatchObject({ op: 'incr', value: 1 });
+        expect((await small.execute([{ op: 'get', key: `${p}w1` }]))[0]).toMatchObject({ value: 1, found: true });
+        // Sent again in smaller batches, the refused reads are answered.
+        expect((await small.execute(gets.slice(0, 5))).every((result) => (result as GetResult).value === big)).toBe(true);
+        // Small values and missing keys in the same batch still fit.
+        const mixed = await small.execute([{ op: 'get', key: `${p}w1` }, { op: 'get', key: `${p}nothing` }, ...gets.slice(0, 5)]);
+        expect(mixed.every((result) => !isErrorResult(result))).toBe(true);
+      });
+
+      it('values are stored as they were when execute was called, also in a batch of many gets', async () => {
+        const p = fresh();
+        const value = { n: 1, list: [1] };
+        const patch = { m: 1 };
+        const gets: Command[] = Array.from({ length: 10 }, () => ({ op: 'get', key: `${p}x` }));
+        const pending = small.execute([...gets, { op: 'set', key: `${p}v`, value }, { op: 'merge', key: `${p}v`, value: patch }]);
+        value.n = 2;
+        value.list.push(2);
+        patch.m = 2;
+        await pending;
+        expect((await small.execute([{ op: 'get', key: `${p}v` }]))[0]).toMatchObject({ value: { n: 1, list: [1], m: 1 } });
+      });
+
+      it('a scan page ends early with a cursor once the budget is spent, and the cursor continues it', async () => {
+        const p = fresh();
+        await small.execute(Array.from({ length: 12 }, (_, i): Command => ({ op: 'set', key: `${p}${String(i).padStart(2, '0')}`, value: big, tags: [`${p}tag`] })));
+        for (const by of [{ prefix: p }, { tag: `${p}tag` }]) {
+          const first = (await small.execute([{ op: 'scan', ...by, limit: 100 }]))[0] as ScanResult;
+          expect(isErrorResult(first)).toBe(false);
+          expect(first.count).toBe(5);
+          expect(first.cursor).not.toBeNull();
+          const keys = first.items!.map((item) => item.key);
+          let cursor: string | null = first.cursor;
+          for (let pages = 0; cursor !== null && pages < 10; pages++) {
+            const next = (await small.execute([{ op: 'scan', ...by, limit: 100, cursor }]))[0] as ScanResult;
+            expect(next.count).toBeGreaterThan(0);
+            expect(next.count).toBeLessThanOrEqual(5);
+            keys.push(...next.items!.map((item) => item.key));
+            cursor = next.cursor;
+          }
+          expect(keys.sort()).toStrictEqual(Array.from({ length: 12 }, (_, i) => `${p}${String(i).padStart(2, '0')}`));
+          // Keys alone are small: one page holds them all.
+          const keysOnly = (await small.execute([{ op: 'scan', ...by, keysOnly: true }]))[0] as ScanResult;
+          expect(keysOnly).toMatchObject({ count: 12, cursor: null });
+        }
+      });
+
+      it('a scan whose first item no longer fits the batch budget answers response_too_large', async () => {
+        const p = fresh();
+        await small.execute([{ op: 'set', key: `${p}big`, value: big }, { op: 'set', key: `${p}s:1`, value: big }]);
+        const gets: Command[] = Array.from({ length: 5 }, () => ({ op: 'get', key: `${p}big` }));
+        const results = await small.execute([...gets, { op: 'scan', prefix: `${p}s:` }]);
+        expect(results.slice(0, 5).every((result) => !isErrorResult(result))).toBe(true);
+        expectError(results[5], 'response_too_large');
+        expect(results[5]!.op).toBe('scan');
       });
     });
   });

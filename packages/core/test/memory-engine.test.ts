@@ -5,7 +5,7 @@ import { LixError } from '../src/errors';
 import { MemoryEngine } from '../src/memory-engine';
 import { describeEngineConformance } from './engine-conformance';
 
-describeEngineConformance('MemoryEngine', async () => new MemoryEngine({ sweepIntervalMs: 20 }));
+describeEngineConformance('MemoryEngine', async (options) => new MemoryEngine({ sweepIntervalMs: 20, ...options }));
 
 async function withEngine<T>(options: ConstructorParameters<typeof MemoryEngine>[0], body: (engine: MemoryEngine) => Promise<T>): Promise<T> {
   const engine = new MemoryEngine(options);

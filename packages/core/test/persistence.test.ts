@@ -54,8 +54,8 @@ async function dump(engine: MemoryEngine, tags: string[] = []): Promise<{ items:
 const logFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.startsWith('log-')).sort();
 const lastLog = (dir: string): string => join(dir, logFiles(dir).at(-1)!);
 
-describeEngineConformance('MemoryEngine with persistence (everysec)', async () => {
-  const { engine } = start(freshDir(), { fsync: 'everysec', snapshotLogBytes: 64 * 1024 });
+describeEngineConformance('MemoryEngine with persistence (everysec)', async (options) => {
+  const { engine } = start(freshDir(), { fsync: 'everysec', snapshotLogBytes: 64 * 1024 }, options);
   open.splice(open.indexOf(engine), 1);
   return engine;
 });

@@ -18,8 +18,8 @@ afterAll(async () => {
   await Promise.all([standalone?.stop(), cluster?.stop()]);
 });
 
-describeEngineConformance('RedisEngine on a standalone redis-server', async () => new RedisEngine({ url: standalone.url }));
-describeEngineConformance('RedisEngine on a 3-master Redis Cluster', async () => new RedisEngine({ url: cluster.url }));
+describeEngineConformance('RedisEngine on a standalone redis-server', async (options) => new RedisEngine({ url: standalone.url, ...options }));
+describeEngineConformance('RedisEngine on a 3-master Redis Cluster', async (options) => new RedisEngine({ url: cluster.url, ...options }));
 
 const open: RedisEngine[] = [];
 function engineOn(url: string, options: Partial<ConstructorParameters<typeof RedisEngine>[0]> = {}): RedisEngine {

@@ -180,4 +180,12 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ maxBatch: 0 })).toThrow(/"maxBatch" must be a positive number; got 0/);
     expect(resolveLimits({ maxBatch: undefined }).maxBatch).toBe(1000);
   });
+
+  it('keeps the response budget above one result of the largest value', () => {
+    expect(resolveLimits().maxResponseBytes).toBe(64 * 1024 * 1024);
+    // Larger values raise the default budget with them...
+    expect(resolveLimits({ maxValueBytes: 100 * 1024 * 1024 }).maxResponseBytes).toBe(100 * 1024 * 1024 + 1024 + 1024);
+    // ...but an explicit budget too small for one value is refused, naming the setting and the minimum.
+    expect(() => resolveLimits({ maxResponseBytes: 1000 })).toThrow(/maxResponseBytes \(LIX_MAX_RESPONSE_BYTES, --max-response-bytes\) is 1000 bytes.*at least 1050624/);
+  });
 });

@@ -9,12 +9,14 @@ import { createCors } from './cors';
 import { createFastGet } from './fast-get';
 import { createHostCheck } from './host-check';
 import { guardConnections } from './connection-limits';
+import { drainRejectedBody } from './drain-rejected-body';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { jsonError, toLixError } from './http-errors';
 import { ServerMetrics } from './metrics';
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id';
 import { requestLogOptions } from './request-logs';
+import { inPipelineOrder } from './pipeline-order';
 import { JSON_TYPE, registerRoutes } from './routes';
 
 declare module 'fastify' {
@@ -48,7 +50,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     bodyLimit: config.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
     serverFactory: (handler) => {
-      const server = createServer(fastGet ? (request, response) => fastGet(request, response, () => handler(request, response)) || handler(request, response) : handler);
+      const server = createServer(inPipelineOrder(fastGet ? (request, response) => fastGet(request, response, () => handler(request, response)) || handler(request, response) : handler));
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;
     },
@@ -95,6 +97,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
 
   app.setErrorHandler((error, request, reply) => {
     const lix = toLixError(error, config.maxBodyBytes, request.headers['content-type']);
+    if (lix.code === 'body_too_large') drainRejectedBody(request.raw, reply);
     metrics.countError(lix.code);
     metrics.observe(reply.elapsedTime / 1000);
     if (lix.status >= 500) request.log.error({ reqId: request.id, url: request.url, err: error }, lix.message);

@@ -52,6 +52,7 @@ const program = new Command('lix-cache-server')
   .option('--max-body-bytes <size>', 'largest request body (env LIX_MAX_BODY_BYTES; default 8mb)', flag((text, name) => parseSize(text, name, 1), '--max-body-bytes'))
   .option('--max-batch <n>', 'most commands per batch (env LIX_MAX_BATCH; default 1000)', flag(parseInteger, '--max-batch'))
   .option('--max-tags <n>', 'most tags per key (env LIX_MAX_TAGS; default 32)', flag(parseInteger, '--max-tags'))
+  .option('--max-response-bytes <size>', 'largest response of a batch or scan page; reads past it answer response_too_large (env LIX_MAX_RESPONSE_BYTES; default 64mb)', flag((text, name) => parseSize(text, name, 1), '--max-response-bytes'))
   .option('--data-dir <dir>', 'make the memory store durable: append-only log + snapshots here (env LIX_DATA_DIR; default none)')
   .option('--fsync <policy>', 'with --data-dir: always|everysec|no (env LIX_FSYNC; default everysec)', flag(parseFsync, '--fsync'))
   .option('--snapshot-interval <ms>', 'with --data-dir: snapshot this often when anything changed; 0 = by log size only (env LIX_SNAPSHOT_INTERVAL_MS; default 60000)', flag((text, name) => parseInteger(text, name, 0), '--snapshot-interval'))
@@ -93,6 +94,7 @@ interface Flags {
   maxBodyBytes?: number;
   maxBatch?: number;
   maxTags?: number;
+  maxResponseBytes?: number;
   shutdownTimeout?: number;
   dataDir?: string;
   fsync?: ServerOptions['fsync'];
@@ -121,7 +123,7 @@ async function main(flags: Flags): Promise<void> {
       dataDir: flags.dataDir,
       fsync: flags.fsync,
       snapshotIntervalMs: flags.snapshotInterval,
-      limits: { maxKeyBytes: flags.maxKeyBytes, maxValueBytes: flags.maxValueBytes, maxBatch: flags.maxBatch, maxTags: flags.maxTags },
+      limits: { maxKeyBytes: flags.maxKeyBytes, maxValueBytes: flags.maxValueBytes, maxBatch: flags.maxBatch, maxTags: flags.maxTags, maxResponseBytes: flags.maxResponseBytes },
     });
     // Loaded only now, so --help, --version and bad settings answer without loading the server.
     const { serve } = await import('./serve');

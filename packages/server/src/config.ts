@@ -1,5 +1,5 @@
 import type { FsyncPolicy, Limits } from 'lix-cache-core';
-import { DEFAULT_LIMITS, FSYNC_POLICIES, parseRedisUrl, redactUrl } from 'lix-cache-core';
+import { DEFAULT_LIMITS, FSYNC_POLICIES, minResponseBytes, parseRedisUrl, redactUrl, responseBudgetProblem } from 'lix-cache-core';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -64,7 +64,7 @@ export interface ServerConfig {
   maxConnectionsPerIp: number;
   /** Largest request body in bytes. Default 8 MiB. Env `LIX_MAX_BODY_BYTES`, flag `--max-body-bytes`. */
   maxBodyBytes: number;
-  /** Command limits (key and value size, batch size, tags). Env `LIX_MAX_KEY_BYTES`, `LIX_MAX_VALUE_BYTES`, `LIX_MAX_BATCH`, `LIX_MAX_TAGS`. */
+  /** Command limits (key and value size, batch size, tags). Env `LIX_MAX_KEY_BYTES`, `LIX_MAX_VALUE_BYTES`, `LIX_MAX_BATCH`, `LIX_MAX_TAGS`, `LIX_MAX_RESPONSE_BYTES`. */
   limits: Limits;
   /** How long a graceful shutdown may take before the process exits anyway, in ms. Default 10000. */
   shutdownTimeoutMs: number;
@@ -245,6 +245,7 @@ export const ENV_SETTINGS = {
   LIX_MAX_VALUE_BYTES: (text: string) => ({ limits: { maxValueBytes: parseSize(text, 'LIX_MAX_VALUE_BYTES', 1) } }),
   LIX_MAX_BATCH: (text: string) => ({ limits: { maxBatch: parseInteger(text, 'LIX_MAX_BATCH') } }),
   LIX_MAX_TAGS: (text: string) => ({ limits: { maxTags: parseInteger(text, 'LIX_MAX_TAGS') } }),
+  LIX_MAX_RESPONSE_BYTES: (text: string) => ({ limits: { maxResponseBytes: parseSize(text, 'LIX_MAX_RESPONSE_BYTES', 1) } }),
   LIX_DATA_DIR: (text: string) => ({ dataDir: text.trim() }),
   LIX_FSYNC: (text: string) => ({ fsync: parseFsync(text, 'LIX_FSYNC') }),
   LIX_SNAPSHOT_INTERVAL_MS: (text: string) => ({ snapshotIntervalMs: parseInteger(text, 'LIX_SNAPSHOT_INTERVAL_MS', 0) }),
@@ -300,6 +301,10 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
     if (!(name in DEFAULT_LIMITS)) throw new ConfigError(`Unknown limit "${name}". Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
     config.limits[name as keyof Limits] = checkNumber(value, `limits.${name}`, 1);
   }
+  // Allowing larger values raises the default response budget with them; only an explicit budget can be too small.
+  if (options.limits?.maxResponseBytes === undefined) config.limits.maxResponseBytes = Math.max(config.limits.maxResponseBytes, minResponseBytes(config.limits));
+  const responseProblem = responseBudgetProblem(config.limits);
+  if (responseProblem !== null) throw new ConfigError(responseProblem);
   checkNumber(config.port, 'port', 0);
   if (config.port > 65535) throw new ConfigError(`port must be from 0 to 65535; got ${config.port}.`);
   checkNumber(config.limit, 'limit', 1);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Command, Engine, ErrorResult, GetResult, Limits, Result, ResultByOp } from 'lix-cache-core';
-import { describe, isErrorResult, LixError, lixError, parseCommand, validateKey } from 'lix-cache-core';
+import { DEFAULT_SCAN_LIMIT, describe, isErrorResult, LixError, lixError, parseCommand, validateKey } from 'lix-cache-core';
 import { fromErrorResult, toErrorResult } from './http-errors';
 import type { ServerMetrics } from './metrics';
 
@@ -144,6 +144,11 @@ export function registerRoutes(
       limit: query.limit === undefined ? undefined : numeric(query.limit),
       keysOnly: flag(query.keys_only, 'keys_only'),
     });
+    // A Part 1 client (no cursor, no limit) reads one page and ignores the cursor: a page the response
+    // budget cut short (fewer than the default page with more to come) would silently lose keys for it.
+    if (query.cursor === undefined && query.limit === undefined && result.cursor !== null && result.count < DEFAULT_SCAN_LIMIT) {
+      throw lixError('response_too_large', limits.maxResponseBytes);
+    }
     return send(
       reply,
       result.keys ? { keys: result.keys, count: result.count, cursor: result.cursor } : { items: result.items, count: result.count, cursor: result.cursor },
