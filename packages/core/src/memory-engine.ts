@@ -60,6 +60,8 @@ export interface MemoryEngineOptions {
 const SWEEP_SLICE_MS = 4;
 /** Keys reclaimed between two clock reads inside a slice. */
 const SWEEP_CHUNK = 256;
+/** Ops refused while the append-only log fails (a get's `touch` still runs: refusing reads would be worse than losing a TTL change). */
+const WRITES: ReadonlySet<Command['op']> = new Set(['set', 'merge', 'delete', 'incr', 'decr', 'expire', 'invalidate', 'clear']);
 
 function positiveInteger(value: unknown, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -130,10 +132,13 @@ export class MemoryEngine implements Engine {
     const now = Date.now();
     const persistence = this.persistence;
     const appendedBefore = persistence?.appended;
+    // While the log fails, writes are refused and reads go on (Redis's MISCONF); a field read when healthy.
+    const refusal = persistence?.writeRefusal(now);
     const results = new Array<Result>(commands.length);
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!;
       try {
+        if (refusal !== undefined && WRITES.has(command.op)) throw refusal;
         results[i] = this.run(command, now);
       } catch (error) {
         results[i] = errorResult(command, error);
@@ -144,7 +149,7 @@ export class MemoryEngine implements Engine {
       try {
         await persistence.durable();
       } catch (error) {
-        throw lixError('unavailable', `the append-only log could not be written (${(error as Error).message})`);
+        throw persistence.writeRefusal(Date.now()) ?? lixError('unavailable', `the append-only log could not be written (${(error as Error).message})`);
       }
     }
     return results;
