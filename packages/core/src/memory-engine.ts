@@ -29,9 +29,12 @@ export interface MemoryEngineOptions {
    */
   limit?: number;
   /**
-   * Memory budget in bytes, estimated per key as key length + JSON text
-   * length + a fixed per-entry overhead. Writing past it evicts the least
-   * recently used keys. 0 (default): no budget, only `limit` applies.
+   * Memory budget in bytes of heap, by an estimate of what each key, value, tag
+   * list, distinct tag and expiry bucket really costs on V8's heap (the live heap
+   * the store holds stays within 1.25x of it; see the core README). Writing past
+   * it evicts the least recently used keys. 0 (default): no budget, only `limit`
+   * applies, and a flood of large values can exhaust the heap: set one (the server
+   * derives half of the heap beyond 64 MiB).
    */
   maxMemory?: number;
   /** Overrides of the size limits (value size is checked on every write). Default: DEFAULT_LIMITS. */
