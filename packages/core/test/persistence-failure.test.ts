@@ -69,6 +69,9 @@ describe('persistence fails closed when the log cannot be written', () => {
       ]);
       expect(writes.slice(0, 4).map((result) => (isError(result) ? result.error.code : 'ok'))).toEqual(['persistence_failed', 'persistence_failed', 'persistence_failed', 'persistence_failed']);
       expect(writes[4]).toMatchObject({ exists: true });
+      // A get with touch reads, and leaves the TTL alone (a touch would append a record for the failing log).
+      expect(await engine.execute([{ op: 'get', key: 'before', touch: 60 }])).toMatchObject([{ found: true, value: 'kept', ttl: null }]);
+      expect(await engine.execute([{ op: 'get', key: 'before' }])).toMatchObject([{ ttl: null }]);
       expect(await engine.health()).toMatchObject({ ok: false, message: expect.stringMatching(/ENOSPC/) });
 
       fs.free();
