@@ -66,7 +66,7 @@ export class LixValidationError extends LixCacheError {
   }
 }
 
-/** The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`. */
+/** The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`, `persistence_failed`. */
 export class LixServerError extends LixCacheError {
   override name = 'LixServerError';
   constructor(
@@ -85,7 +85,7 @@ export class LixNotFoundError extends LixCacheError {
 }
 
 const TYPE_CODES = new Set(['non_numeric', 'not_object']);
-const SERVER_CODES = new Set(['internal', 'unavailable']);
+const SERVER_CODES = new Set(['internal', 'unavailable', 'persistence_failed']);
 
 /** The typed error for a registered error code, as a per-command result or an HTTP error body carries it. */
 export function errorFromCode(code: string, message: string, status?: number): LixCacheError {
