@@ -158,6 +158,33 @@ describe('the LOCK file', () => {
     await new MemoryEngine({ persistence: { dir } }).close();
   });
 
+  it('a LOCK still being written (created, content not yet in it) is waited for, not taken over', async () => {
+    const dir = join(root, 'half-written');
+    await new MemoryEngine({ persistence: { dir } }).close();
+    const pid1Start = readFileSync('/proc/1/stat', 'utf8').split(') ')[1]!.split(' ')[19];
+    const lockPath = join(dir, 'LOCK');
+    writeFileSync(lockPath, '');
+    // A writer that finishes that LOCK (for pid 1, which runs) once our engine is trying to open the directory.
+    const WRITER = `
+      const { existsSync, writeFileSync } = require('node:fs');
+      process.stdout.write('ready\\n');
+      const poll = () => existsSync(process.env.LIX_TEMP) ? writeFileSync(process.env.LIX_LOCK, process.env.LIX_CONTENT) : setImmediate(poll);
+      poll();
+    `;
+    const writer = spawn(process.execPath, ['-e', WRITER], {
+      env: { ...process.env, LIX_TEMP: join(dir, `LOCK.${process.pid}.tmp`), LIX_LOCK: lockPath, LIX_CONTENT: `1 ${pid1Start} ${bootId}\n` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => writer.once('exit', resolve));
+    await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+    try {
+      expect(() => new MemoryEngine({ persistence: { dir } })).toThrow(/in use by process 1 /);
+    } finally {
+      writer.kill();
+      await exited;
+    }
+  });
+
   it('of several processes racing to open one directory (free, or with a stale lock), exactly one wins', { timeout: 60_000 }, async () => {
     const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     // Each opener loads the built core, says "ready", and opens the directory on "go": all at once.
@@ -172,13 +199,13 @@ describe('the LOCK file', () => {
         process.stdin.on('end', async () => { await engine?.close(); process.exit(0); });
       });
     `;
-    for (const [round, stale] of [[1, false], [2, true]] as const) {
+    for (const [round, stale] of [[1, false], [2, true], [3, false]] as const) {
       const dir = join(root, `race${round}`);
       if (stale) {
         await new MemoryEngine({ persistence: { dir } }).close();
         writeFileSync(join(dir, 'LOCK'), `1 1 ${bootId}\n`);
       }
-      const children = Array.from({ length: 4 }, () => {
+      const children = Array.from({ length: 6 }, () => {
         const child = spawn(process.execPath, ['--input-type=module', '-e', OPENER], { env: { ...process.env, LIX_CORE_DIST: DIST, LIX_DIR: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
         const lines: string[] = [];
         let partial = '';

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Directories held by engines of this process (a second engine would interleave its records with the first's). */
@@ -54,11 +54,34 @@ function held(content: string): boolean {
   return startTime(pid) === start;
 }
 
-/** Create `path` holding `content`, only if it does not exist (O_EXCL: of two creators exactly one succeeds). */
-function createExclusive(path: string, content: string): boolean {
+/** Create `path` empty, only if it does not exist (O_EXCL: of two creators exactly one succeeds). */
+function createExclusive(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'wx'));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Put the complete file `from` in place as `to`, only if `to` does not exist: a hard link is
+ * atomic and exclusive, so nobody ever reads a LOCK half written. Where hard links are not
+ * supported, O_EXCL create then write (a reader waits for the closing newline).
+ */
+function placeExclusive(from: string, to: string, content: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw error;
+  }
   let fd: number;
   try {
-    fd = openSync(path, 'wx');
+    fd = openSync(to, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
@@ -69,6 +92,11 @@ function createExclusive(path: string, content: string): boolean {
     closeSync(fd);
   }
   return true;
+}
+
+/** Sleep synchronously (the constructor that locks is synchronous); only while a LOCK is being written. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function readLock(path: string): string | undefined {
@@ -95,7 +123,8 @@ function claimName(content: string): string {
 
 /**
  * Claim `dir` for this engine with a LOCK file holding our pid, start time and boot id,
- * created with O_EXCL so two starters never both get it. A LOCK whose holder no longer runs
+ * put in place whole and exclusively (a hard link, else O_EXCL) so two starters never both
+ * get it, nor read it half written. A LOCK whose holder no longer runs
  * (a crash, kill -9, a reboot, its pid reused by another process) is taken over: the starters
  * race to create a claim marker named after that stale holder (O_EXCL again, so exactly one
  * wins), and the winner, having checked the LOCK still names that holder, replaces it by a
@@ -108,36 +137,45 @@ export function lockDir(dir: string): () => void {
   }
   const lockPath = join(real, 'LOCK');
   const mine = `${identity(process.pid)}\n`;
+  // Our pid names the temp file: no other live process writes it.
+  const temp = join(real, `LOCK.${process.pid}.tmp`);
+  writeFileSync(temp, mine);
   let claim: string | undefined;
-  for (let attempt = 0; ; attempt++) {
-    if (createExclusive(lockPath, mine)) break;
-    const current = readLock(lockPath);
-    if (current === undefined) {
-      // Released meanwhile: try again.
-      if (attempt < 3) continue;
-      throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (placeExclusive(temp, lockPath, mine)) break;
+      let current = readLock(lockPath);
+      // Every LOCK ends with a newline: without it, its writer is still writing (no hard links here).
+      for (let wait = 0; current !== undefined && !current.endsWith('\n') && wait < 150; wait++) {
+        pause(20);
+        current = readLock(lockPath);
+      }
+      if (current === undefined) {
+        // Released meanwhile: try again.
+        if (attempt < 3) continue;
+        throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
+      }
+      if (held(current)) {
+        const pid = current.trim().split(' ')[0];
+        throw new Error(`The data directory ${dir} is in use by process ${pid} (see ${lockPath}). Stop that process, or use another directory; two engines writing one log would corrupt it.`);
+      }
+      const marker = join(real, claimName(current));
+      if (!createExclusive(marker)) {
+        // Another starter is taking this stale lock over: it holds the directory now.
+        throw new Error(`The data directory ${dir} is being taken over by another process (see ${marker}). Use another directory for this one.`);
+      }
+      // Only the marker's creator gets here for this holder, and nothing else replaces an existing LOCK.
+      if (readLock(lockPath) !== current) {
+        removeQuietly(marker);
+        if (attempt < 3) continue;
+        throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
+      }
+      renameSync(temp, lockPath);
+      claim = marker;
+      break;
     }
-    if (held(current)) {
-      const pid = current.trim().split(' ')[0];
-      throw new Error(`The data directory ${dir} is in use by process ${pid} (see ${lockPath}). Stop that process, or use another directory; two engines writing one log would corrupt it.`);
-    }
-    const marker = join(real, claimName(current));
-    if (!createExclusive(marker, mine)) {
-      // Another starter is taking this stale lock over: it holds the directory now.
-      throw new Error(`The data directory ${dir} is being taken over by another process (see ${marker}). Use another directory for this one.`);
-    }
-    // Only the marker's creator gets here for this holder, and nothing else replaces an existing LOCK.
-    if (readLock(lockPath) !== current) {
-      removeQuietly(marker);
-      if (attempt < 3) continue;
-      throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
-    }
-    const temp = join(real, `LOCK.${process.pid}.tmp`);
-    // Our pid names the temp file: no other live process writes it.
-    writeFileSync(temp, mine);
-    renameSync(temp, lockPath);
-    claim = marker;
-    break;
+  } finally {
+    removeQuietly(temp);
   }
   // Markers of holders taken over before (by processes that crashed since) name no current LOCK: drop them.
   for (const name of readdirSync(real)) if (name.startsWith('LOCK.stale-') && join(real, name) !== claim) removeQuietly(join(real, name));
