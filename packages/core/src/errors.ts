@@ -86,6 +86,11 @@ export const ERRORS = {
     status: 503,
     message: (detail: string) => `The cache store is unavailable: ${detail}. Requests will work again once it is reachable.`,
   },
+  persistence_failed: {
+    status: 503,
+    message: (file: string, cause: string) =>
+      `Writes are refused: the append-only log ${file} cannot be written (${cause}), so they would not be durable. Reads still work. Free disk space or fix the data directory (permissions, the disk); writes are accepted again by themselves once the log can be written.`,
+  },
   internal: { status: 500, message: (detail: string) => `Internal error: ${detail}. This is a bug in Lix Cache; please report it.` },
 } as const;
 

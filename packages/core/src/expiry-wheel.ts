@@ -15,6 +15,8 @@ export class ExpiryWheel {
    * that stopped at its budget resumes where it stopped, and reclaiming a key costs no delete from its bucket.
    */
   private sweeping: { slot: number; keys: IterableIterator<string> } | undefined;
+  /** Keys filed, including those of the bucket being swept that were not handed over yet (for the memory estimate). */
+  keyCount = 0;
   /** Passed slots still to sweep after a long pause, latest first (see `nextDue`). */
   private overdue: number[] = [];
 
@@ -41,13 +43,15 @@ export class ExpiryWheel {
   add(key: string, slot: number): void {
     let bucket = this.buckets.get(slot);
     if (bucket === undefined) this.buckets.set(slot, (bucket = new Set()));
+    const before = bucket.size;
     bucket.add(key);
+    this.keyCount += bucket.size - before;
   }
 
   remove(key: string, slot: number): void {
     const bucket = this.buckets.get(slot);
     if (bucket === undefined) return;
-    bucket.delete(key);
+    if (bucket.delete(key)) this.keyCount--;
     if (bucket.size === 0) this.buckets.delete(slot);
   }
 
@@ -71,6 +75,7 @@ export class ExpiryWheel {
       const { slot, keys } = this.sweeping;
       // Leaving a Set iterator early keeps it usable: the next call resumes it.
       for (const key of keys) {
+        this.keyCount--;
         expire(key, slot);
         if (++handled === budget) return handled;
       }
@@ -80,6 +85,7 @@ export class ExpiryWheel {
 
   clear(): void {
     this.buckets.clear();
+    this.keyCount = 0;
     this.sweeping = undefined;
     this.overdue = [];
   }

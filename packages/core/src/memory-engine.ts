@@ -30,9 +30,12 @@ export interface MemoryEngineOptions {
    */
   limit?: number;
   /**
-   * Memory budget in bytes, estimated per key as key length + JSON text
-   * length + a fixed per-entry overhead. Writing past it evicts the least
-   * recently used keys. 0 (default): no budget, only `limit` applies.
+   * Memory budget in bytes of heap, by an estimate of what each key, value, tag
+   * list, distinct tag and expiry bucket really costs on V8's heap (the live heap
+   * the store holds stays within 1.25x of it; see the core README). Writing past
+   * it evicts the least recently used keys. 0 (default): no budget, only `limit`
+   * applies, and a flood of large values can exhaust the heap: set one (the server
+   * derives half of the heap beyond 64 MiB).
    */
   maxMemory?: number;
   /** Overrides of the size limits (value size is checked on every write). Default: DEFAULT_LIMITS. */
@@ -61,6 +64,8 @@ export interface MemoryEngineOptions {
 const SWEEP_SLICE_MS = 4;
 /** Keys reclaimed between two clock reads inside a slice. */
 const SWEEP_CHUNK = 256;
+/** Ops refused while the append-only log fails (a get with `touch` still reads, without the touch). */
+const WRITES: ReadonlySet<Command['op']> = new Set(['set', 'merge', 'delete', 'incr', 'decr', 'expire', 'invalidate', 'clear']);
 
 function positiveInteger(value: unknown, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -139,11 +144,21 @@ export class MemoryEngine implements Engine {
     const now = Date.now();
     const persistence = this.persistence;
     const appendedBefore = persistence?.appended;
+    // While the log fails, writes are refused and reads go on (Redis's MISCONF); a field read when healthy.
+    const refusal = persistence?.writeRefusal(now);
     const results = new Array<Result>(commands.length);
     this.budget.left = this.limits.maxResponseBytes;
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!;
       try {
+        if (refusal !== undefined) {
+          if (WRITES.has(command.op)) throw refusal;
+          // A touch appends a record too: while the log fails a get reads without sliding the TTL, so memory held for the log stays bounded.
+          if (command.op === 'get' && command.touch !== undefined) {
+            results[i] = this.get({ ...command, touch: undefined }, now);
+            continue;
+          }
+        }
         results[i] = this.run(command, now);
       } catch (error) {
         results[i] = errorResult(command, error);
@@ -154,7 +169,7 @@ export class MemoryEngine implements Engine {
       try {
         await persistence.durable();
       } catch (error) {
-        throw lixError('unavailable', `the append-only log could not be written (${(error as Error).message})`);
+        throw persistence.writeRefusal(Date.now()) ?? lixError('unavailable', `the append-only log could not be written (${(error as Error).message})`);
       }
     }
     return results;

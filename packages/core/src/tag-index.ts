@@ -1,5 +1,13 @@
 import { SortedKeySet } from './sorted-key-set';
 
+/** One distinct tag in the index: its Map slot and a B+ tree with its root node (measured 390-420), beyond the tag string. */
+export const TAG_INDEX_BYTES = 440;
+/** A string's header plus its characters (one byte each, two when any is above U+00FF): see keyspace.ts. */
+const TWO_BYTE = /[^\x00-\xff]/;
+function tagBytes(tag: string): number {
+  return TAG_INDEX_BYTES + 16 + (TWO_BYTE.test(tag) ? 2 * tag.length : tag.length);
+}
+
 /**
  * tag → the keys carrying it. Sorted per tag so `scan({ tag })` pages by
  * cursor in O(log n + page); a tag whose last key leaves is dropped, so the
@@ -7,6 +15,8 @@ import { SortedKeySet } from './sorted-key-set';
  */
 export class TagIndex {
   private readonly byTag = new Map<string, SortedKeySet>();
+  /** Estimated heap bytes of the index's own structures per distinct tag (the per-key slots are counted with the keys). */
+  bytes = 0;
 
   /** How many tags have at least one key. */
   get size(): number {
@@ -16,7 +26,10 @@ export class TagIndex {
   add(key: string, tags: readonly string[]): void {
     for (const tag of tags) {
       let keys = this.byTag.get(tag);
-      if (keys === undefined) this.byTag.set(tag, (keys = new SortedKeySet()));
+      if (keys === undefined) {
+        this.byTag.set(tag, (keys = new SortedKeySet()));
+        this.bytes += tagBytes(tag);
+      }
       keys.add(key);
     }
   }
@@ -26,7 +39,10 @@ export class TagIndex {
       const keys = this.byTag.get(tag);
       if (keys === undefined) continue;
       keys.delete(key);
-      if (keys.size === 0) this.byTag.delete(tag);
+      if (keys.size === 0) {
+        this.byTag.delete(tag);
+        this.bytes -= tagBytes(tag);
+      }
     }
   }
 
@@ -36,6 +52,7 @@ export class TagIndex {
 
   clear(): void {
     this.byTag.clear();
+    this.bytes = 0;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FsyncPolicy, Limits } from 'lix-cache-core';
 import { DEFAULT_LIMITS, FSYNC_POLICIES, minResponseBytes, parseRedisUrl, redactUrl, responseBudgetProblem } from 'lix-cache-core';
+import { derivedMaxMemory } from './heap-budget';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,7 +22,12 @@ export interface ServerConfig {
   store: string;
   /** Most keys held; past it the least recently used are evicted. Default 500000. Env `LIX_CACHE_LIMIT`, flag `--limit`. */
   limit: number;
-  /** Memory budget in bytes for the memory store; 0 means none. Default 0. Env `LIX_MAX_MEMORY`, flag `--max-memory` (e.g. `512mb`). */
+  /**
+   * Memory budget in bytes for the memory store (estimated heap bytes; past it the least recently used keys are evicted).
+   * Default: derived from the heap limit (half of what V8's heap_size_limit holds beyond 64 MiB; see heap-budget.ts), so the
+   * store evicts before the process runs out of heap. 0 means none (only `limit` bounds the store; a flood can then exhaust the heap).
+   * Env `LIX_MAX_MEMORY`, flag `--max-memory` (e.g. `512mb`).
+   */
   maxMemory: number;
   /** Pino level. Default `info`; `debug` logs every request. Env `LOG_LEVEL`, flag `--log-level`. */
   logLevel: LogLevel;
@@ -82,12 +88,12 @@ export interface ServerConfig {
 /** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
 export type ServerOptions = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<Limits> };
 
-export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'allowedHosts' | 'dataDir'>> = Object.freeze({
+/** Fixed defaults; `maxMemory`'s default is derived from the heap limit by `resolveConfig` (see `derivedMaxMemory`). */
+export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'allowedHosts' | 'dataDir' | 'maxMemory'>> = Object.freeze({
   host: 'localhost',
   port: 4000,
   store: 'memory://',
   limit: 500_000,
-  maxMemory: 0,
   logLevel: 'info',
   authEnabled: false,
   protectedMode: true,
@@ -290,12 +296,14 @@ function checkNumber(value: unknown, name: string, min: number): number {
 export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   const config: ServerConfig = {
     ...DEFAULT_CONFIG,
+    maxMemory: 0,
     apiKeys: [],
     corsOrigins: [],
     allowedHosts: [],
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     limits: { ...DEFAULT_LIMITS },
   };
+  if (options.maxMemory === undefined) config.maxMemory = derivedMaxMemory();
   for (const [name, value] of Object.entries(options.limits ?? {})) {
     if (value === undefined) continue;
     if (!(name in DEFAULT_LIMITS)) throw new ConfigError(`Unknown limit "${name}". Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);

@@ -1,5 +1,6 @@
 import type { Engine, Op } from 'lix-cache-core';
 import { OPS } from 'lix-cache-core';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -27,6 +28,9 @@ export class ServerMetrics {
   private readonly limit = new Gauge({ name: 'lix_cache_limit', help: 'Item limit', registers: [this.registry] });
   private readonly memory = new Gauge({ name: 'lix_cache_memory_bytes', help: 'Bytes held by the store', registers: [this.registry] });
   private readonly maxMemory = new Gauge({ name: 'lix_cache_max_memory_bytes', help: 'Memory budget in bytes (0: none)', registers: [this.registry] });
+  /** Read at scrape time (not prom-client's default metrics, whose event-loop monitor runs all the time). */
+  private readonly heapUsed = new Gauge({ name: 'lix_process_heap_used_bytes', help: 'V8 heap in use (live data plus garbage not yet collected)', registers: [this.registry] });
+  private readonly heapLimit = new Gauge({ name: 'lix_process_heap_limit_bytes', help: 'V8 heap limit (--max-old-space-size plus the young generation)', registers: [this.registry] });
   private readonly up = new Gauge({ name: 'lix_store_up', help: '1 when the store answers, 0 when it does not', registers: [this.registry] });
 
   constructor(private readonly engine: Engine) {}
@@ -45,6 +49,9 @@ export class ServerMetrics {
 
   /** The Prometheus text exposition, engine figures read now. */
   async render(): Promise<string> {
+    const heap = getHeapStatistics();
+    this.heapUsed.set(heap.used_heap_size);
+    this.heapLimit.set(heap.heap_size_limit);
     this.operations.reset();
     for (const op of OPS) this.operations.inc({ op }, this.opCounts[op]);
     try {

@@ -5,6 +5,7 @@ import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';
 import { buildApp } from './app';
 import { openEngine } from './engine';
+import { ESTIMATE_FACTOR, exceedsHeap, heapLimit } from './heap-budget';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -37,12 +38,25 @@ export async function serve(options: ServerConfig | ServerOptions = {}): Promise
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${displayHost(config.host)}:${port}`;
+  const memoryStore = config.store === 'memory://';
+  // Said at start-up so an operator sees the budget in force, and where it came from.
+  const maxMemorySource = !memoryStore ? undefined : options.maxMemory === undefined ? 'derived from the heap limit' : 'set';
+  if (memoryStore && options.maxMemory !== undefined && config.maxMemory > 0 && exceedsHeap(config.maxMemory)) {
+    const limitMiB = Math.round(heapLimit() / 2 ** 20);
+    const neededMiB = Math.ceil((config.maxMemory * ESTIMATE_FACTOR) / 2 ** 20) + 64;
+    app.log.warn(
+      { maxMemory: config.maxMemory, heapLimit: heapLimit() },
+      `--max-memory (LIX_MAX_MEMORY) of ${config.maxMemory} bytes is more than this process's heap (limit ${limitMiB} MiB) can hold, so a full cache would crash the process instead of evicting: start node with NODE_OPTIONS=--max-old-space-size=${neededMiB} or more, or lower --max-memory (leave it unset to derive it from the heap)`,
+    );
+  }
   app.log.info(
     {
       url,
       store: redactUrl(config.store),
       limit: config.limit,
-      maxMemory: config.maxMemory,
+      maxMemory: memoryStore ? config.maxMemory : undefined,
+      maxMemorySource,
+      heapLimit: memoryStore ? heapLimit() : undefined,
       dataDir: config.dataDir,
       fsync: config.dataDir ? config.fsync : undefined,
       auth: config.authEnabled,

@@ -1,17 +1,28 @@
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, writeSync } from 'node:fs';
 
 /**
- * When the log reaches the disk:
+ * When the log reaches the disk, and what a crash can lose of the writes that were acknowledged:
  * - `always`: every write is fsynced before it is acknowledged (one fsync per
- *   event-loop turn covers all writes of that turn: group commit);
- * - `everysec`: written each turn, fsynced once a second in the background;
- *   a machine crash loses at most the last second, a process crash nothing
- *   that was written;
- * - `no`: written each turn, fsynced only when the engine closes (the OS decides).
+ *   event-loop turn covers all writes of that turn: group commit). Neither a
+ *   killed process nor a machine crash loses an acknowledged write; a write
+ *   whose write or fsync fails is answered with an error, never acknowledged.
+ * - `everysec`: written to the file at the end of each event-loop turn (after
+ *   the reply may already have been sent), fsynced once a second in the
+ *   background. A killed process (kill -9) loses what was acknowledged in the
+ *   turn it died in, a machine crash or power loss up to the last second or so.
+ * - `no`: written at the end of each turn like `everysec`, fsynced only when
+ *   the engine closes; a killed process loses that turn, a machine crash
+ *   whatever the OS had not written back yet (typically up to 30 s on Linux).
+ * Under `everysec` and `no`, once the log has failed for longer than one
+ * second, writes are refused (`persistence_failed`) until it can be written
+ * again; under `always` at once.
  */
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'everysec', 'no'];
+
+/** How often a failed log is retried. */
+const RETRY_MS = 200;
 
 /** Buffered bytes that are written at once rather than at the end of the event-loop turn. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -36,15 +47,26 @@ export class AppendOnlyLog {
   private unsynced = false;
   private backgroundSync: Promise<void> | undefined;
   private readonly syncTimer: ReturnType<typeof setInterval> | undefined;
-  /** The last write or fsync error, cleared by the next success. */
+  private retryTimer: ReturnType<typeof setInterval> | undefined;
+  /** An fsync failed: the next flush must fsync again before the log counts as healthy (a later write alone proves nothing). */
+  private syncFailed = false;
+  private closed = false;
+  /** The last write or fsync error, cleared once everything is written (and fsynced, if an fsync had failed). */
   failure: Error | undefined;
+  /** Epoch ms of the first failure of the current outage; 0 while the log is healthy. */
+  failingSince = 0;
 
   constructor(
     private fd: number,
+    /** The file's path, for messages. */
+    public path: string,
     /** Bytes in the file (all whole records). */
     public size: number,
     private readonly policy: FsyncPolicy,
+    /** Called once when the log starts failing (not on every retry). */
     private readonly onError: (error: Error) => void,
+    /** Called when a failing log was written (and fsynced) again, with how long it failed. */
+    private readonly onRecover: (failedMs: number) => void = () => undefined,
   ) {
     if (policy === 'everysec') {
       this.syncTimer = setInterval(() => this.syncInBackground(), 1000);
@@ -96,11 +118,12 @@ export class AppendOnlyLog {
         this.pendingBytes = 0;
         this.unsynced = true;
       }
-      if (sync && this.unsynced) {
+      if ((sync || this.syncFailed) && this.unsynced) {
         fdatasyncSync(this.fd);
         this.unsynced = false;
+        this.syncFailed = false;
       }
-      this.failure = undefined;
+      if (this.failure !== undefined && !this.syncFailed) this.recovered();
       for (const waiter of waiters) waiter.resolve();
       return true;
     } catch (error) {
@@ -131,6 +154,7 @@ export class AppendOnlyLog {
         this.backgroundSync = undefined;
         if (error) {
           this.unsynced = true;
+          this.syncFailed = true;
           this.fail(error);
         }
         resolve();
@@ -139,8 +163,28 @@ export class AppendOnlyLog {
   }
 
   private fail(error: Error): void {
-    this.failure = new Error(`Writing the append-only log failed: ${error.message}. Writes are kept in memory and retried; free disk space or fix the data directory's permissions.`, { cause: error });
+    if ((error as NodeJS.ErrnoException).syscall === 'fdatasync') this.syncFailed = true;
+    this.failure = new Error(
+      `Writing the append-only log ${this.path} failed: ${error.message}. Writes are kept in memory and retried every ${RETRY_MS} ms; free disk space or fix the data directory (permissions, the disk).`,
+      { cause: error },
+    );
+    if (this.failingSince !== 0) return;
+    this.failingSince = Date.now();
     this.onError(this.failure);
+    // Retried on a timer, not only by the next write: nothing else writes while writes are refused.
+    if (!this.closed) {
+      this.retryTimer = setInterval(() => this.flush(true), RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  private recovered(): void {
+    const failedMs = Date.now() - this.failingSince;
+    this.failure = undefined;
+    this.failingSince = 0;
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    this.onRecover(failedMs);
   }
 
   /**
@@ -148,17 +192,20 @@ export class AppendOnlyLog {
    * file with its header written). The old file is closed once no background
    * fsync is using it. Synchronous, so no record can land between the two files.
    */
-  switchTo(nextFd: number, nextSize: number): void {
+  switchTo(nextFd: number, nextSize: number, nextPath: string): void {
     if (!this.flush(true)) throw this.failure!;
     const old = this.fd;
     this.fd = nextFd;
     this.size = nextSize;
+    this.path = nextPath;
     this.closeWhenIdle(old);
   }
 
   /** Flush, fsync and close the file; the log cannot be used afterwards. */
   async close(): Promise<void> {
     if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
+    this.closed = true;
+    clearInterval(this.retryTimer);
     const ok = this.flush(true);
     await this.backgroundSync;
     closeSync(this.fd);
