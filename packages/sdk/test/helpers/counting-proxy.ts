@@ -14,6 +14,8 @@ export interface CountingProxy {
   requests: Map<string, number>;
   /** Commands per POST /cache/batch, in arrival order. */
   batches: number[];
+  /** The commands of each POST /cache/batch as `op key` (`op` alone when it has no key), in arrival order. */
+  commands: string[][];
   /** Total requests to any path. */
   total(): number;
   reset(): void;
@@ -36,10 +38,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     url: '',
     requests: new Map(),
     batches: [],
+    commands: [],
     total: () => [...proxy.requests.values()].reduce((a, b) => a + b, 0),
     reset() {
       proxy.requests.clear();
       proxy.batches.length = 0;
+      proxy.commands.length = 0;
     },
     hang: false,
     hold: false,
@@ -64,7 +68,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const path = (req.url ?? '/').split('?')[0]!;
     proxy.requests.set(path, (proxy.requests.get(path) ?? 0) + 1);
     if (path === '/cache/batch' && req.method === 'POST') {
-      proxy.batches.push((JSON.parse(body.toString('utf8')) as { operations: unknown[] }).operations.length);
+      const operations = (JSON.parse(body.toString('utf8')) as { operations: { op: string; key?: string }[] }).operations;
+      proxy.batches.push(operations.length);
+      proxy.commands.push(operations.map((command) => (command.key === undefined ? command.op : `${command.op} ${command.key}`)));
     }
     if (proxy.hang) {
       hung.add(res);
