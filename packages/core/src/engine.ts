@@ -23,6 +23,8 @@ export interface EngineHealth {
   ok: boolean;
   /** Why not, when `ok` is false. */
   message?: string;
+  /** The error code that says so: `unavailable` (default) or `persistence_failed` (reads work, writes are refused). */
+  code?: 'unavailable' | 'persistence_failed';
 }
 
 /**

@@ -193,7 +193,7 @@ export class MemoryEngine implements Engine {
   async health(): Promise<EngineHealth> {
     if (this.closed) return { ok: false, message: 'the engine is closed' };
     const failure = this.persistence?.failure;
-    return failure === undefined ? { ok: true } : { ok: false, message: failure.message };
+    return failure === undefined ? { ok: true } : { ok: false, message: failure.message, code: 'persistence_failed' };
   }
 
   /** Stop the sweep; with persistence, write and fsync the log and release the data directory. */

@@ -72,7 +72,7 @@ describe('persistence fails closed when the log cannot be written', () => {
       // A get with touch reads, and leaves the TTL alone (a touch would append a record for the failing log).
       expect(await engine.execute([{ op: 'get', key: 'before', touch: 60 }])).toMatchObject([{ found: true, value: 'kept', ttl: null }]);
       expect(await engine.execute([{ op: 'get', key: 'before' }])).toMatchObject([{ ttl: null }]);
-      expect(await engine.health()).toMatchObject({ ok: false, message: expect.stringMatching(/ENOSPC/) });
+      expect(await engine.health()).toMatchObject({ ok: false, code: 'persistence_failed', message: expect.stringMatching(/ENOSPC/) });
 
       fs.free();
       await waitFor(async () => !isError((await engine.execute([{ op: 'set', key: 'after', value: 1 }]))[0]!), { what: 'writes to be accepted again', timeoutMs: 10_000 });

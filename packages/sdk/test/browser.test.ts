@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startSite, type Site } from '../../../test/helpers/browser';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { LixCache } from '../src/index';
 
@@ -16,33 +15,27 @@ const BUNDLE = fileURLToPath(new URL('../dist/browser.js', import.meta.url));
 
 describe('in a browser', () => {
   let server: ServerProcess;
-  let site: Server;
-  let siteUrl: string;
+  let site: Site;
   let browser: Browser;
   let bundle: string;
 
   beforeAll(async () => {
     bundle = readFileSync(BUNDLE, 'utf8');
-    site = createServer((req, res) => {
+    // "localhost" vs the server's 127.0.0.1: a different origin, so CORS applies.
+    site = await startSite((req, res) => {
       if (req.url === '/lix.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
       } else {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>lix</title>');
       }
     });
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    // "localhost" vs the server's 127.0.0.1: a different origin, so CORS applies.
-    siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
     // Cross-origin access is off by default: the page's origin is listed.
-    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: 'browser-key', LIX_CORS_ORIGINS: siteUrl } });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    server = await startServer({ env: { LIX_AUTH_ENABLED: 'true', LIX_API_KEYS: 'browser-key', LIX_CORS_ORIGINS: site.url } });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => site?.close(resolve));
+    await site?.close();
     if (server) expect(await server.stop()).toBe(0);
   });
 
@@ -56,7 +49,7 @@ describe('in a browser', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(siteUrl);
+    await page.goto(site.url);
     // A string, not a function: vitest rewrites a function's source (dynamic import) before playwright sends it.
     const result = await page.evaluate(`(async (url) => {
       const { LixCache, LixAuthError } = await import('/lix.js');

@@ -69,11 +69,13 @@ export function registerRoutes(
       health = { ok: false, message: error instanceof Error ? error.message : String(error) };
     }
     if (health.ok) return send(reply, HEALTHY);
+    const code = health.code ?? 'unavailable';
     const detail = health.message ?? 'the engine reports it is not healthy';
-    request.log.warn({ reqId: request.id, detail }, 'health check: the store is unavailable');
-    // /health answers without auth, and the engine's text names Redis hosts and ports: that stays in the log.
-    const error = lixError('unavailable', authorized?.(request.headers.authorization) ? detail : hiddenDetail);
-    return send(reply, { status: 'unhealthy', error: error.message, code: error.code }, 503);
+    request.log.warn({ reqId: request.id, code, detail }, 'health check: the store is not healthy');
+    // /health answers without auth, and the engine's text names Redis hosts and ports or files: that stays in the log.
+    const keyed = authorized?.(request.headers.authorization) === true;
+    const error = code === 'unavailable' ? lixError('unavailable', keyed ? detail : hiddenDetail).message : keyed ? detail : `Writes are refused: the data directory cannot be written (${hiddenDetail}). Reads still work.`;
+    return send(reply, { status: 'unhealthy', error, code }, 503);
   });
 
   app.get('/metrics', async (_request, reply) => {

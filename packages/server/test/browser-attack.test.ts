@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startSite, type Site } from '../../../test/helpers/browser';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { client } from './http-client';
 
@@ -12,23 +11,17 @@ import { client } from './http-client';
  */
 describe('a web page on another origin against a server with default settings', () => {
   let server: ServerProcess;
-  let site: Server;
-  let siteUrl: string;
+  let site: Site;
   let browser: Browser;
 
   beforeAll(async () => {
     server = await startServer();
-    site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>any page</title>'));
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    siteUrl = `http://localhost:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    site = await startSite((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>any page</title>'));
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => site?.close(resolve));
+    await site?.close();
     if (server) expect(await server.stop()).toBe(0);
   });
 
@@ -37,7 +30,7 @@ describe('a web page on another origin against a server with default settings', 
     await call('POST', '/cache/set', { key: 'session:victim', value: { userId: 'u1', role: 'admin' } });
 
     const page = await browser.newPage();
-    await page.goto(siteUrl);
+    await page.goto(site.url);
     // A string, not a function: vitest rewrites a function's source before playwright sends it.
     const outcome = (await page.evaluate(`(async (url) => {
       const attempt = (promise) => promise.then(async (r) => ({ status: r.status, body: r.type === 'opaque' ? '' : await r.text() }), (e) => ({ failed: String(e) }));
