@@ -162,6 +162,8 @@ export class SessionStore<D extends object = SessionData> {
   private readonly keyTtl: number;
   /** Most sessions per user: 1 with `exclusive`, else `maxSessionsPerUser`; 0 for no cap. */
   private readonly cap: number;
+  /** The last `createdAt` this store gave a session. */
+  private lastCreatedAt = 0;
 
   constructor(options?: SessionStoreOptions<D>) {
     this.options = resolveOptions(options);
@@ -229,7 +231,9 @@ export class SessionStore<D extends object = SessionData> {
     }
     this.checkClient(options, 'create');
 
-    const now = Date.now();
+    // Strictly increasing within this store, so logins one after another in the same millisecond
+    // still have a creation order for `trim` to agree on (the later one is the newer).
+    const now = (this.lastCreatedAt = Math.max(Date.now(), this.lastCreatedAt + 1));
     const record: Record<string, unknown> = { ...data, userId, createdAt: now, lastAccess: now };
     const output = this.options.schema ? await validate(this.options.schema, record) : (record as D);
 

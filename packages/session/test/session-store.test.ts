@@ -225,6 +225,18 @@ describe.each(['http', 'memory'] as const)('SessionStore over %s://', (backend) 
       expect(await sessions.get(other)).not.toBeNull();
       expect((await sessions.useRememberToken(token)).status).toBe('invalid');
     });
+
+    it('logins one after another keep the later one, even within one millisecond', async () => {
+      const sessions = store({ exclusive: true });
+      let previous = await sessions.create('user-1', {});
+      // Creates on a fast transport share milliseconds; each later login must win every time.
+      for (let i = 0; i < 30; i++) {
+        const next = await sessions.create('user-1', {});
+        expect(await sessions.get(next), `login ${i + 2}`).not.toBeNull();
+        expect(await sessions.get(previous), `login ${i + 1}`).toBeNull();
+        previous = next;
+      }
+    });
   });
 
   describe('binding', () => {
