@@ -1,6 +1,7 @@
 import { ExpiryWheel } from './expiry-wheel';
 import type { MutationJournal } from './mutation-journal';
 import { SortedKeySet } from './sorted-key-set';
+import { stringBytes } from './heap-bytes';
 import { TagIndex, sameTags } from './tag-index';
 
 /*
@@ -14,27 +15,18 @@ import { TagIndex, sameTags } from './tag-index';
  */
 /** A key's fixed cost: its Map slot, the Entry object, its sorted-index slot and the key string's header. Measured 185-200. */
 const ENTRY_BYTES = 200;
-/** A string's header (map, hash, length). */
-const STRING_HEADER_BYTES = 16;
 /** A stored JSON text beyond its characters: a cons string around the parsed text and its own header. Measured 50-70. */
 const VALUE_TEXT_BYTES = 64;
 /** A number value that is not a small integer lives in a HeapNumber. */
 const NUMBER_BYTES = 16;
 /** A key with a TTL: its slot in an expiry bucket (a Set) and the expiry time's HeapNumber. Measured 56. */
-export const EXPIRY_KEY_BYTES = 64;
+const EXPIRY_KEY_BYTES = 64;
 /** One expiry bucket (a Set and its Map slot), paid per distinct TTL slot in use. Measured 165. */
-export const EXPIRY_BUCKET_BYTES = 200;
+const EXPIRY_BUCKET_BYTES = 200;
 /** A key's tag list (a JS array), plus 8 per tag. */
 const TAG_LIST_BYTES = 48;
 /** One (key, tag) pair: the array slot and the key's slot in the tag's sorted set, plus the tag string. Measured 24-42 with the string. */
 const TAG_PAIR_BYTES = 24;
-/** Matches a string V8 must store as two bytes per character. */
-const TWO_BYTE = /[^\x00-\xff]/;
-
-/** Bytes a string's characters take: one per character, two when any character is above U+00FF. */
-export function stringBytes(text: string): number {
-  return STRING_HEADER_BYTES + (TWO_BYTE.test(text) ? 2 * text.length : text.length);
-}
 
 /** `slot` of an entry that never expires. */
 const NO_SLOT = -1;
@@ -69,7 +61,7 @@ export interface KeyspaceOptions {
 }
 
 /** Estimated heap bytes of one entry with its value and tags (tag-index and expiry-wheel structures are counted by those). */
-export function entryBytes(key: string, value: string | number, tags: readonly string[] | undefined): number {
+function entryBytes(key: string, value: string | number, tags: readonly string[] | undefined): number {
   let bytes = ENTRY_BYTES + stringBytes(key) + (typeof value === 'number' ? NUMBER_BYTES : VALUE_TEXT_BYTES + stringBytes(value));
   if (tags !== undefined) {
     bytes += TAG_LIST_BYTES + 8 * tags.length;

@@ -1,11 +1,10 @@
+import { stringBytes } from './heap-bytes';
 import { SortedKeySet } from './sorted-key-set';
 
 /** One distinct tag in the index: its Map slot and a B+ tree with its root node (measured 390-420), beyond the tag string. */
-export const TAG_INDEX_BYTES = 440;
-/** A string's header plus its characters (one byte each, two when any is above U+00FF): see keyspace.ts. */
-const TWO_BYTE = /[^\x00-\xff]/;
+const TAG_INDEX_BYTES = 440;
 function tagBytes(tag: string): number {
-  return TAG_INDEX_BYTES + 16 + (TWO_BYTE.test(tag) ? 2 * tag.length : tag.length);
+  return TAG_INDEX_BYTES + stringBytes(tag);
 }
 
 /**
