@@ -47,9 +47,14 @@ export function minResponseBytes(limits: Pick<Limits, 'maxKeyBytes' | 'maxValueB
   return limits.maxValueBytes + limits.maxKeyBytes + 1024;
 }
 
-/** The message for a response budget below `minResponseBytes`, naming the settings (null when it is fine). */
-export function responseBudgetProblem(limits: Limits): string | null {
+/**
+ * Fit the response budget to the other limits, in place: a default budget (`explicit` false) is
+ * raised to `minResponseBytes` when larger values are allowed; an explicit one too small gets the
+ * message naming the settings (null when it is fine).
+ */
+export function settleResponseBudget(limits: Limits, explicit: boolean): string | null {
   const min = minResponseBytes(limits);
+  if (!explicit) limits.maxResponseBytes = Math.max(limits.maxResponseBytes, min);
   if (limits.maxResponseBytes >= min) return null;
   return (
     `The response limit maxResponseBytes (LIX_MAX_RESPONSE_BYTES, --max-response-bytes) is ${limits.maxResponseBytes} bytes, ` +
@@ -73,9 +78,7 @@ export function resolveLimits(overrides?: Partial<Limits>): Limits {
       limits[name as keyof Limits] = value;
     }
   }
-  // Allowing larger values raises the default budget with them; only an explicit budget can be too small.
-  if (overrides?.maxResponseBytes === undefined) limits.maxResponseBytes = Math.max(limits.maxResponseBytes, minResponseBytes(limits));
-  const problem = responseBudgetProblem(limits);
+  const problem = settleResponseBudget(limits, overrides?.maxResponseBytes !== undefined);
   if (problem !== null) throw new TypeError(problem);
   return limits;
 }

@@ -1,5 +1,5 @@
 import type { FsyncPolicy, Limits } from 'lix-cache-core';
-import { DEFAULT_LIMITS, FSYNC_POLICIES, minResponseBytes, parseRedisUrl, redactUrl, responseBudgetProblem } from 'lix-cache-core';
+import { DEFAULT_LIMITS, FSYNC_POLICIES, parseRedisUrl, redactUrl, settleResponseBudget } from 'lix-cache-core';
 import { derivedMaxMemory } from './heap-budget';
 
 /** Pino log levels the server accepts. */
@@ -309,9 +309,7 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
     if (!(name in DEFAULT_LIMITS)) throw new ConfigError(`Unknown limit "${name}". Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
     config.limits[name as keyof Limits] = checkNumber(value, `limits.${name}`, 1);
   }
-  // Allowing larger values raises the default response budget with them; only an explicit budget can be too small.
-  if (options.limits?.maxResponseBytes === undefined) config.limits.maxResponseBytes = Math.max(config.limits.maxResponseBytes, minResponseBytes(config.limits));
-  const responseProblem = responseBudgetProblem(config.limits);
+  const responseProblem = settleResponseBudget(config.limits, options.limits?.maxResponseBytes !== undefined);
   if (responseProblem !== null) throw new ConfigError(responseProblem);
   checkNumber(config.port, 'port', 0);
   if (config.port > 65535) throw new ConfigError(`port must be from 0 to 65535; got ${config.port}.`);
