@@ -1,4 +1,5 @@
 import type { ErrorResult, GetResult, IncrResult, Result, ScanResult, SuccessResult } from 'lix-cache-core';
+import { describe } from 'lix-cache-core';
 import { errorFromResult, LixServerError } from './errors';
 import type { Entry } from './options';
 
@@ -27,14 +28,11 @@ export function malformed(what: string): LixServerError {
   );
 }
 
-function shown(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
+/** An error result's `error` must carry a string code and message. */
+function checkError(result: Result, error: unknown): void {
+  if (typeof error !== 'object' || error === null || typeof (error as ErrorResult['error']).code !== 'string' || typeof (error as ErrorResult['error']).message !== 'string') {
+    throw malformed(`an error result without a string "code" and "message": ${describe(result)}`);
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 // The decoders below check each result's shape with a few typeof tests (this is the
@@ -42,29 +40,25 @@ function shown(value: unknown): string {
 
 /** A result that is a success of `op`; an error result rejects with its typed error. */
 function successOf(result: Result, op: string): SuccessResult {
-  if (typeof result !== 'object' || result === null) throw malformed(`${shown(result)} as the result of a ${op}`);
+  if (typeof result !== 'object' || result === null) throw malformed(`${describe(result)} as the result of a ${op}`);
   const error = (result as ErrorResult).error;
   if (error !== undefined) {
-    if (typeof error !== 'object' || error === null || typeof error.code !== 'string' || typeof error.message !== 'string') {
-      throw malformed(`an error result without a string "code" and "message": ${shown(result)}`);
-    }
+    checkError(result, error);
     throw errorFromResult(result as ErrorResult);
   }
-  if (result.op !== op && !(op === 'incr' && result.op === 'decr')) throw malformed(`${shown(result)} as the result of a ${op}`);
+  if (result.op !== op && !(op === 'incr' && result.op === 'decr')) throw malformed(`${describe(result)} as the result of a ${op}`);
   return result as SuccessResult;
 }
 
 function field(result: SuccessResult, name: string, type: string, optional = false): never {
-  throw malformed(`a ${result.op} result whose "${name}" is not ${type}${optional ? ' (or absent)' : ''}: ${shown(result)}`);
+  throw malformed(`a ${result.op} result whose "${name}" is not ${type}${optional ? ' (or absent)' : ''}: ${describe(result)}`);
 }
 
 /** batch(): any well-formed result, returned as is. */
 export function raw(result: Result): Result {
-  if (typeof result !== 'object' || result === null || typeof result.op !== 'string') throw malformed(`${shown(result)} as a command's result`);
+  if (typeof result !== 'object' || result === null || typeof result.op !== 'string') throw malformed(`${describe(result)} as a command's result`);
   const error = (result as ErrorResult).error;
-  if (error !== undefined && (typeof error !== 'object' || error === null || typeof error.code !== 'string' || typeof error.message !== 'string')) {
-    throw malformed(`an error result without a string "code" and "message": ${shown(result)}`);
-  }
+  if (error !== undefined) checkError(result, error);
   return result;
 }
 
