@@ -1,4 +1,4 @@
-import { parseCommand, validateKey, validateTtl, type Command, type ErrorResult, type Result, type ScanResult } from 'lix-cache-core';
+import { describe, parseCommand, validateKey, validateTtl, type Command, type ErrorResult, type Result, type ScanResult } from 'lix-cache-core';
 import { Batcher } from './batcher';
 import { Collection } from './collection';
 import {
@@ -378,7 +378,7 @@ class CursorWalk {
   next(cursor: string | null | undefined): string | null | undefined {
     if (!cursor) return cursor;
     if (this.seen.has(cursor)) {
-      throw malformed(`the scan cursor ${JSON.stringify(cursor.length > 60 ? `${cursor.slice(0, 57)}...` : cursor)} a second time in one walk (a repeating cursor), so following it would loop forever`);
+      throw malformed(`the scan cursor ${describe(cursor)} a second time in one walk (a repeating cursor), so following it would loop forever`);
     }
     this.seen.add(cursor);
     return cursor;
