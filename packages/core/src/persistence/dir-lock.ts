@@ -136,6 +136,7 @@ export function lockDir(dir: string): () => void {
     throw new Error(`The data directory ${dir} is already used by another MemoryEngine in this process. Close that engine first, or give each engine its own directory.`);
   }
   const lockPath = join(real, 'LOCK');
+  const keepsChanging = () => new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
   const mine = `${identity(process.pid)}\n`;
   // Our pid names the temp file: no other live process writes it.
   const temp = join(real, `LOCK.${process.pid}.tmp`);
@@ -153,7 +154,7 @@ export function lockDir(dir: string): () => void {
       if (current === undefined) {
         // Released meanwhile: try again.
         if (attempt < 3) continue;
-        throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
+        throw keepsChanging();
       }
       if (held(current)) {
         const pid = current.trim().split(' ')[0];
@@ -168,7 +169,7 @@ export function lockDir(dir: string): () => void {
       if (readLock(lockPath) !== current) {
         removeQuietly(marker);
         if (attempt < 3) continue;
-        throw new Error(`The data directory ${dir}'s LOCK keeps changing. Another process is starting on it; use another directory.`);
+        throw keepsChanging();
       }
       renameSync(temp, lockPath);
       claim = marker;
