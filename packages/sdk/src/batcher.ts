@@ -116,9 +116,9 @@ function conflicts<P>(queue: readonly Pending<P>[], size: number, summary: Summa
 
 /**
  * Auto-pipelining, after ioredis, with adaptive batching: commands are queued
- * and flushed in a microtask, so one tick's commands leave as ONE transport call
- * (split at `maxBatchSize`). At most `maxInFlight` batches are unanswered at a
- * time; while all are, new commands keep queueing and leave together when one is
+ * and flushed in a microtask (or after `batchWindow` ms), so one tick's commands
+ * leave as ONE transport call (split at `maxBatchSize`). At most `maxInFlight`
+ * batches are unanswered at a time; while all are, new commands keep queueing and leave together when one is
  * answered, so under load there are fewer, larger requests and no added latency
  * when idle. Identical gets queued together share one command, unless a command
  * in between changes that key.
@@ -142,6 +142,8 @@ export class Batcher<P> {
     private readonly transport: Transport<P>,
     private readonly maxBatchSize: number,
     private readonly maxInFlight: number,
+    /** Milliseconds to collect commands before flushing; 0: flush in a microtask (one tick). */
+    private readonly window: number,
   ) {}
 
   /** Queue a validated command; resolves with `decode(result)`. Throws when the command cannot be prepared. */
@@ -176,7 +178,8 @@ export class Batcher<P> {
       if (command.op === 'get') this.gets.set(command.key, pending);
       if (!this.scheduled && this.flights.length < this.maxInFlight) {
         this.scheduled = true;
-        queueMicrotask(this.flush);
+        if (this.window > 0) setTimeout(this.flush, this.window);
+        else queueMicrotask(this.flush);
       }
     });
   }

@@ -43,6 +43,20 @@ export interface LixCacheConfig {
    * Default `true`, or an object to tune it (see {@link BatchingOptions}).
    */
   batching?: boolean | BatchingOptions;
+  /**
+   * Milliseconds a batch collects commands before it is sent (from the original Lix Cache SDK).
+   * Default 0: one tick, which already batches everything issued together without waiting.
+   * A window trades that much latency for fewer, larger requests. Used by http(s):// URLs with
+   * batching on: memory:// and redis:// run each command at once (ioredis pipelines on its own).
+   */
+  batchWindow?: number;
+  /**
+   * From the original Lix Cache SDK: keep read values in this process. Not supported yet:
+   * `true` logs one warning through `logger` and every read still goes to the cache.
+   */
+  localCache?: boolean;
+  /** From the original Lix Cache SDK: seconds a `localCache` entry would live. Checked, and unused until `localCache` is supported. */
+  localCacheTTL?: number;
   /** Receives warnings (e.g. "remote server without an API key"). Default `console`. */
   logger?: LixLogger;
 }
@@ -76,6 +90,9 @@ export interface ResolvedConfig {
   batching: boolean;
   maxBatchSize: number;
   maxInFlight: number;
+  /** 0: flush each tick. */
+  batchWindow: number;
+  localCache: boolean;
   logger: LixLogger;
 }
 
@@ -88,6 +105,9 @@ const MAX_RESPONSE_BYTES = 2 ** 29 - 24;
 
 /** Batch requests in flight per client: 2 overlaps one round trip with the next batch; more only spends CPU on smaller requests (measured, see README). */
 const DEFAULT_MAX_IN_FLIGHT = 2;
+
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const SCHEMES = ['http', 'https', 'memory', 'redis', 'rediss', 'redis-cluster', 'rediss-cluster'];
 
@@ -146,6 +166,10 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
   } else if (config.batching !== undefined) {
     throw invalid(`LixCache option "batching" must be true, false or { maxBatchSize, maxInFlight }; got ${String(config.batching)}.`);
   }
+  if (config.localCache !== undefined && typeof config.localCache !== 'boolean') {
+    throw invalid(`LixCache option "localCache" must be true or false; got ${String(config.localCache)}.`);
+  }
+  number(config.localCacheTTL, 'localCacheTTL', 0);
   const logger = config.logger ?? console;
   if (typeof logger?.warn !== 'function') throw invalid('LixCache option "logger" must have a warn(message) method.');
   return {
@@ -159,6 +183,8 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
     batching,
     maxBatchSize,
     maxInFlight,
+    batchWindow: number(config.batchWindow, 'batchWindow', 0, { max: MAX_TIMER_MS }),
+    localCache: config.localCache ?? false,
     logger,
   };
 }

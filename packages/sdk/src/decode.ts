@@ -2,6 +2,7 @@ import type { ErrorResult, GetResult, IncrResult, Result, ScanResult, SuccessRes
 import { describe } from 'lix-cache-core';
 import { errorFromResult, LixServerError } from './errors';
 import type { Entry } from './options';
+import type { ClearResult } from './original-types';
 
 /** Turns a command's raw result into what the caller's promise resolves to; throws to reject it. */
 export type Decode<R> = (result: Result) => R;
@@ -120,10 +121,10 @@ export function invalidatedOf(result: Result): number {
   return invalidated.deleted;
 }
 
-export function clearedOf(result: Result): number {
+export function clearedOf(result: Result): ClearResult {
   const cleared = successOf(result, 'clear') as Extract<Result, { op: 'clear' }>;
   if (typeof cleared.cleared !== 'number') field(cleared, 'cleared', 'a number');
-  return cleared.cleared;
+  return { success: true, cleared: cleared.cleared };
 }
 
 /** A scan page: `keys` (strings) or `items` ({ key, value, ttl }), and its cursor. */

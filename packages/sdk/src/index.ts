@@ -16,7 +16,8 @@ export {
 } from './errors';
 export type { Schema, InferSchema, SafeParseSchema } from './schema';
 export type * from './options';
-export type { CacheStats, CacheHealth } from './transports/transport';
+export type { CacheStats, CacheHealth, CacheCounters } from './stats-health';
+export type { ScanResult, ClearResult, BatchOperation, BatchResult, HealthResponse } from './original-types';
 export type { Command, Result, ErrorResult, Json, JsonObject, ResultByOp } from 'lix-cache-core';
 export { isErrorResult } from 'lix-cache-core';
 export { redactUrl } from 'lix-cache-core';

@@ -36,7 +36,9 @@ import type {
 import { Inflight } from './remember';
 import { checkSchema, type InferSchema, type Schema } from './schema';
 import { openTransport } from './transports/open';
-import type { CacheHealth, CacheStats, Transport } from './transports/transport';
+import type { Transport } from './transports/transport';
+import type { BatchOperation, ClearResult } from './original-types';
+import { healthOf, statsOf, type CacheHealth, type CacheStats } from './stats-health';
 import { Value } from './value';
 
 /** Page size `scan` uses when it fetches every match for you. */
@@ -71,8 +73,14 @@ export class LixCache {
           `enable auth on the server (LIX_AUTH_ENABLED=true, LIX_API_KEYS) and pass "apiKey" (or set LIX_CACHE_API_KEY).`,
       );
     }
+    if (this.config.localCache) {
+      logger.warn(
+        'lix-cache-sdk: "localCache" (and "localCacheTTL") are ignored: this SDK has no local cache yet, so every read goes to the cache ' +
+          'and always sees the latest value. Remove the options to silence this warning.',
+      );
+    }
     this.transport = openTransport(this.config);
-    this.batcher = new Batcher(this.transport, this.config.maxBatchSize, this.config.maxInFlight);
+    this.batcher = new Batcher(this.transport, this.config.maxBatchSize, this.config.maxInFlight, this.config.batchWindow);
     this.batching = this.config.batching && !this.transport.immediate;
   }
 
@@ -191,8 +199,8 @@ export class LixCache {
     return this.send({ op: 'invalidate', tag }, invalidatedOf);
   }
 
-  /** Delete everything. Resolves how many keys were deleted. */
-  clear(): Promise<number> {
+  /** Delete everything. Resolves `{ success: true, cleared }`, `cleared` being how many keys were deleted. */
+  clear(): Promise<ClearResult> {
     return this.send({ op: 'clear' }, clearedOf);
   }
 
@@ -253,8 +261,9 @@ export class LixCache {
    * Run raw commands in order, in one request (split at `maxBatchSize`). Each command
    * gets its own result; an invalid or failed command gets an ErrorResult in its place
    * and the others still run. Only transport failures (server down, auth) throw.
+   * Takes the original SDK's {@link BatchOperation}s too.
    */
-  async batch(commands: readonly Command[]): Promise<Result[]> {
+  async batch(commands: readonly (Command | BatchOperation)[]): Promise<Result[]> {
     if (!Array.isArray(commands)) {
       throw new LixValidationError('invalid_body', 'batch() takes an array of commands such as [{ op: "get", key: "user:1" }].', [
         { message: 'not an array' },
@@ -273,14 +282,14 @@ export class LixCache {
     );
   }
 
-  /** Size, limit, memory and hit/miss/eviction/expiration/operation counters. */
-  stats(): Promise<CacheStats> {
-    return this.transport.stats();
+  /** Size, limit, memory and hit/miss/eviction/expiration/operation counters (also nested under `stats`). */
+  async stats(): Promise<CacheStats> {
+    return statsOf(await this.transport.stats());
   }
 
-  /** Whether the cache answers. Never throws: a failure is `{ ok: false, message }`. */
-  health(): Promise<CacheHealth> {
-    return this.transport.health();
+  /** Whether the cache answers: `{ ok: true, status: 'healthy' }`. Never throws: a failure is `{ ok: false, status: 'unhealthy', message }`. */
+  async health(): Promise<CacheHealth> {
+    return healthOf(await this.transport.health());
   }
 
   // ---- cache-aside ----------------------------------------------------------

@@ -5,9 +5,18 @@ import { z } from 'zod';
 import { z as z3 } from 'zod/v3';
 import {
   LixCache,
+  type BatchOperation,
+  type BatchResult,
+  type CacheHealth,
+  type CacheStats,
+  type ClearResult,
   type Collection,
   type Entry,
+  type HealthResponse,
+  type LixCacheConfig,
   type Result,
+  type ResultByOp,
+  type ScanResult,
   type ScanItem,
   type ScanKeysPage,
   type ScanPage,
@@ -37,7 +46,7 @@ describe('LixCache types', () => {
     expectTypeOf(cache.decr('k')).toEqualTypeOf<Promise<number>>();
     expectTypeOf(cache.expire('k', 10)).toEqualTypeOf<Promise<boolean>>();
     expectTypeOf(cache.invalidate('t')).toEqualTypeOf<Promise<number>>();
-    expectTypeOf(cache.clear()).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(cache.clear()).toEqualTypeOf<Promise<ClearResult>>();
     // @ts-expect-error merge patches are partial T: a wrong field type is refused
     void cache.merge<User>('k', { age: 'old' });
   });
@@ -68,6 +77,43 @@ describe('LixCache types', () => {
     expectTypeOf(cache.batch([{ op: 'get', key: 'a' }, { op: 'incr', key: 'n', amount: 2 }])).toEqualTypeOf<Promise<Result[]>>();
     // @ts-expect-error not a command
     void cache.batch([{ op: 'fly', key: 'a' }]);
+  });
+
+  it('the original Lix Cache SDK’s types are assignable from what the methods return', async () => {
+    // Shapes as the original SDK declared them: a change here breaks code written against it.
+    expectTypeOf<ClearResult>().toEqualTypeOf<{ success: boolean; cleared: number }>();
+    expectTypeOf<HealthResponse>().toEqualTypeOf<{ status: 'healthy' | 'unhealthy' }>();
+    expectTypeOf<ScanResult<User>>().toEqualTypeOf<{ items?: Array<{ key: string; value: User }>; keys?: string[]; count: number }>();
+    expectTypeOf<BatchOperation>().toEqualTypeOf<
+      { op: 'get'; key: string } | { op: 'set'; key: string; value: unknown; ttl?: number } | { op: 'delete'; key: string }
+    >();
+    expectTypeOf<BatchResult>().toEqualTypeOf<
+      { op: 'get'; key: string; value: unknown } | { op: 'set'; key: string; success: boolean } | { op: 'delete'; key: string; success: boolean }
+    >();
+
+    const cleared: ClearResult = await cache.clear();
+    const health: HealthResponse = await cache.health();
+    const items: ScanResult<User> = await cache.scan<User>('user:');
+    const keys: ScanResult = await cache.scan('user:', { keysOnly: true });
+    const original: { size: number; limit: number; stats: Record<string, unknown> } = await cache.stats();
+    void [cleared, health, items, keys, original];
+    expectTypeOf<ResultByOp['get' | 'set' | 'delete']>().toMatchTypeOf<BatchResult>();
+    expectTypeOf(cache.health()).toEqualTypeOf<Promise<CacheHealth>>();
+    expectTypeOf<CacheHealth['status']>().toEqualTypeOf<'healthy' | 'unhealthy'>();
+    expectTypeOf<CacheStats['stats']['hits']>().toBeNumber();
+    expectTypeOf<CacheStats['hits']>().toBeNumber();
+
+    const operations: BatchOperation[] = [{ op: 'set', key: 'a', value: new Date(), ttl: 5 }, { op: 'get', key: 'a' }, { op: 'delete', key: 'a' }];
+    expectTypeOf(cache.batch(operations)).toEqualTypeOf<Promise<Result[]>>();
+  });
+
+  it('config takes the original SDK’s batchWindow, localCache and localCacheTTL', () => {
+    const config: LixCacheConfig = { url: 'http://localhost:4000', batching: true, batchWindow: 10, localCache: false, localCacheTTL: 60 };
+    void config;
+    // @ts-expect-error batchWindow is milliseconds, a number
+    void new LixCache({ batchWindow: '10' });
+    // @ts-expect-error localCache is a boolean
+    void new LixCache({ localCache: 'yes' });
   });
 
   it('remember returns what fn computes', () => {

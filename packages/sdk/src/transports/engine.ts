@@ -1,8 +1,8 @@
-import type { Command, Engine, Limits, Result } from 'lix-cache-core';
+import type { Command, Engine, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
 import { redactUrl } from 'lix-cache-core';
 import { decodeOne, type Decode } from '../decode';
 import { fromCoreError, LixCacheError } from '../errors';
-import type { CacheHealth, CacheStats, Transport } from './transport';
+import type { Transport } from './transport';
 
 interface Shared {
   engine: Engine;
@@ -61,13 +61,13 @@ export class EngineTransport implements Transport<Command> {
     throw this.mapError(error);
   };
 
-  stats(): Promise<CacheStats> {
+  stats(): Promise<EngineStats> {
     return this.shared.engine.stats().catch((error: unknown) => {
       throw this.mapError(error);
     });
   }
 
-  health(): Promise<CacheHealth> {
+  health(): Promise<EngineHealth> {
     return this.shared.engine.health().catch((error: unknown) => ({ ok: false, message: (error as Error)?.message ?? String(error) }));
   }
 

@@ -1,4 +1,4 @@
-import { checkPrototypeProperties, DEFAULT_LIMITS, type Command, type Limits, type Result } from 'lix-cache-core';
+import { checkPrototypeProperties, DEFAULT_LIMITS, type Command, type EngineHealth, type EngineStats, type Limits, type Result } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
 import { decodeOne, malformed, type Decode } from '../decode';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../errors';
 import { AttemptFailure, withRetries, type RetryPolicy } from '../retry';
 import { ResponseTooLarge, type HttpClient, type HttpResponse } from './http-client';
-import type { CacheHealth, CacheStats, Transport } from './transport';
+import type { Transport } from './transport';
 
 /**
  * Size limits are the server's to enforce (they are configurable there), so the
@@ -94,7 +94,7 @@ export class HttpTransport implements Transport<string> {
     return this.execute([prepared], retrySafe).then((results) => decodeOne(results, decode));
   }
 
-  async stats(): Promise<CacheStats> {
+  async stats(): Promise<EngineStats> {
     const body = (await withRetries(() => this.request('GET', '/cache/stats'), this.policy, true)) as
       | (Record<string, unknown> & { stats?: Record<string, number> | null })
       | null;
@@ -115,7 +115,7 @@ export class HttpTransport implements Transport<string> {
     };
   }
 
-  async health(): Promise<CacheHealth> {
+  async health(): Promise<EngineHealth> {
     try {
       const body = (await this.request('GET', '/health')) as { status?: string; message?: string };
       return body?.status === 'healthy' ? { ok: true } : { ok: false, message: body?.message ?? `status ${String(body?.status)}` };

@@ -1,12 +1,6 @@
 import type { Command, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
 import type { Decode } from '../decode';
 
-/** Counters of the cache: size, limit, memory, hits, misses, evictions, expirations, operations. */
-export type CacheStats = EngineStats;
-
-/** Whether the cache answers; `message` says why not. */
-export type CacheHealth = EngineHealth;
-
 /**
  * Carries commands to an engine: over HTTP to a server, or in-process. The
  * batcher hands it whole batches; per-command failures come back as error
@@ -32,7 +26,7 @@ export interface Transport<P = unknown> {
   execute(prepared: readonly P[], retrySafe: boolean): Promise<Result[]>;
   /** Run one prepared command and resolve with `decode` of its result (one promise less than execute + then: the hot path of in-process engines). */
   executeOne<R>(prepared: P, retrySafe: boolean, decode: Decode<R>): Promise<R>;
-  stats(): Promise<CacheStats>;
-  health(): Promise<CacheHealth>;
+  stats(): Promise<EngineStats>;
+  health(): Promise<EngineHealth>;
   close(): Promise<void>;
 }
