@@ -74,7 +74,7 @@ describe('in a browser', () => {
       count: 2,
       auth: true,
       memoryError: 'unsupported_url',
-      health: { ok: true },
+      health: { ok: true, status: 'healthy' },
     });
     const node = new LixCache({ url: server.url, apiKey: 'browser-key' });
     expect(await node.get('browser:greeting')).toEqual({ hello: 'world' });

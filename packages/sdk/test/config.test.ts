@@ -49,6 +49,24 @@ describe('config', () => {
     expect(quiet.warnings).toEqual([]);
   });
 
+  it('localCache: true warns once that it is ignored and why; localCacheTTL alone, or false, is quiet', async () => {
+    const near = quietLogger();
+    const cache = new LixCache({ url: 'memory://local-cache', localCache: true, localCacheTTL: 30, logger: near.logger });
+    expect(near.warnings).toHaveLength(1);
+    expect(near.warnings[0]).toMatch(/"localCache".*ignored.*no local cache.*every read goes to the cache.*Remove/s);
+    // Ignored means ignored: reads still see every write, made by any client.
+    const other = new LixCache({ url: 'memory://local-cache' });
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    await other.set('k', 2);
+    expect(await cache.get('k')).toBe(2);
+    expect(near.warnings).toHaveLength(1);
+    await Promise.all([cache.close(), other.close()]);
+    const quiet = quietLogger();
+    await new LixCache({ url: 'memory://local-cache', localCache: false, localCacheTTL: 60, batchWindow: 10, logger: quiet.logger }).close();
+    expect(quiet.warnings).toEqual([]);
+  });
+
   it('refuses bad options at construction, with what to use instead', () => {
     const bad: [unknown, RegExp][] = [
       [{ url: 'ftp://x' }, /Unsupported URL scheme "ftp:\/\/".*http:\/\//],
@@ -62,6 +80,15 @@ describe('config', () => {
       [{ batching: { maxInFlight: 0 } }, /"batching.maxInFlight" must be a whole number ≥ 1/],
       [{ batching: { maxInFlight: 2.5 } }, /"batching.maxInFlight" must be a whole number ≥ 1/],
       [{ apiKey: '' }, /"apiKey" must be a non-empty string/],
+      [{ batchWindow: -1 }, /"batchWindow" must be a number from 0 to 2147483647; got -1/],
+      [{ batchWindow: Number.NaN }, /"batchWindow" must be a number .*got NaN/],
+      [{ batchWindow: '10' }, /"batchWindow" must be a number .*got 10/],
+      [{ batchWindow: 2 ** 31 }, /"batchWindow" must be a number from 0 to 2147483647/],
+      [{ localCache: 'yes' }, /"localCache" must be true or false; got yes/],
+      [{ localCache: 1 }, /"localCache" must be true or false/],
+      [{ localCacheTTL: -5 }, /"localCacheTTL" must be a number ≥ 0; got -5/],
+      [{ localCacheTTL: Number.POSITIVE_INFINITY }, /"localCacheTTL" must be a number ≥ 0; got Infinity/],
+      [{ localCacheTTL: '60' }, /"localCacheTTL" must be a number/],
       [{ logger: {} }, /"logger" must have a warn/],
       [{ url: 'memory://x?limit=abc' }, /"limit" must be a whole number/],
       [{ url: 'memory://x?color=red' }, /Unknown memory:\/\/ parameter "color"/],
