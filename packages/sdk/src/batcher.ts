@@ -118,9 +118,9 @@ function conflicts<P>(queue: readonly Pending<P>[], size: number, summary: Summa
  * Auto-pipelining, after ioredis, with adaptive batching: commands are queued
  * and flushed in a microtask (or after `batchWindow` ms), so one tick's commands
  * leave as ONE transport call (split at `maxBatchSize`). At most `maxInFlight`
- * batches are unanswered at a time; while all are, new commands keep queueing and leave together when one is
- * answered, so under load there are fewer, larger requests and no added latency
- * when idle. Identical gets queued together share one command, unless a command
+ * batches are unanswered at a time; while all are, new commands keep queueing
+ * and leave together when one is answered, so under load there are fewer, larger
+ * requests and no added latency when idle. Identical gets queued together share one command, unless a command
  * in between changes that key.
  *
  * Order: a batch runs its commands in order on the server, but batches in
