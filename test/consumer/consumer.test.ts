@@ -40,8 +40,7 @@ const COMBOS: Combo[] = [
   { name: 'bundler', module: 'esnext', moduleResolution: 'bundler', files: ['esm/sdk-client.ts', 'esm/express-app.ts'], types: ['node'] },
   // With @types/express-session installed alongside: the store's users, and the main entry next to express-session's req.session.
   { name: 'node10-express-session', module: 'commonjs', moduleResolution: 'node', files: ['cjs/express-session-app.ts'], emit: true },
-  { name: 'node16-esm-express-session', module: 'node16', moduleResolution: 'node16', files: ['esm/express-session-app.ts'] },
-  { name: 'node16-cjs-express-session', module: 'node16', moduleResolution: 'node16', files: ['cjs/express-session-app.ts'] },
+  { name: 'node16-esm-and-cjs-express-session', module: 'node16', moduleResolution: 'node16', files: ['esm/express-session-app.ts', 'cjs/express-session-app.ts'] },
   { name: 'bundler-express-session', module: 'esnext', moduleResolution: 'bundler', files: ['esm/express-session-app.ts'] },
   // Every public entry (from the packed exports maps) must have types where "exports" is ignored.
   { name: 'node10-every-entry', module: 'commonjs', moduleResolution: 'node', files: ['cjs/entries.ts'], types: ['node'] },
