@@ -70,8 +70,11 @@ beforeAll(async () => {
   const files = (JSON.parse(packed.stdout) as { name: string; filename: string }[]).map(({ name, filename }) => ({ name, file: join(tarballs, filename) }));
 
   const root = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-  const session = JSON.parse(await readFile(join(ROOT, 'packages/session/package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const pinned = (name: string) => root.devDependencies[name] ?? session.dependencies[name] ?? fail(`no pinned version of ${name} in the root devDependencies`);
+  type Manifest = Partial<Record<'dependencies' | 'devDependencies' | 'peerDependencies', Record<string, string>>>;
+  const session = JSON.parse(await readFile(join(ROOT, 'packages/session/package.json'), 'utf8')) as Manifest;
+  // The versions this repository tests with (express-session: the session package's own).
+  const pinned = (name: string) =>
+    root.devDependencies[name] ?? session.devDependencies?.[name] ?? session.dependencies?.[name] ?? session.peerDependencies?.[name] ?? fail(`no version of ${name} in the root or session package.json`);
   const peers = ['express', 'express-session', '@types/express', '@types/express-session', '@types/node', 'typescript'];
   app = join(dir, 'app');
   await mkdir(app);
