@@ -2,8 +2,9 @@
  * The packages as a consumer gets them: `npm pack` core, sdk, server and session, install
  * the tarballs into a fresh project (one install, shared by every check), then type-check
  * the fixtures under strict settings for each module setup and run them against memory://,
- * a server started from the installed bin, and real HTTP. Needs the packages built
- * (`npm run build`); packs dist/ as it is.
+ * a server started from the installed bin, and real HTTP. Packs dist/ as it is, so build
+ * first: `npm run build && npx vitest run test/consumer`. Installs from the npm cache when it
+ * can (`--prefer-offline`), else from the registry.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
