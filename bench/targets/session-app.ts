@@ -2,7 +2,8 @@ import { RedisStore } from 'connect-redis';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
 import { LixCache } from 'lix-cache-sdk';
-import { lixSession, SessionStore } from 'lix-cache-session';
+import { SessionStore } from 'lix-cache-session';
+import { lixSession } from 'lix-cache-session/express';
 import { createClient } from 'redis';
 
 /**

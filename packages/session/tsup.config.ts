@@ -1,14 +1,17 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Two entries: the express-session store lives apart so that its users never load
-  // this package's `req.session` typing, which would clash with express-session's own.
-  entry: ['src/index.ts', 'src/express-session-store.ts'],
+  // Three entries: the Express middleware and the express-session store live apart, so that
+  // only the middleware's users load its `req.session` typing (express-session has its own).
+  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   target: 'node20',
   sourcemap: true,
+  // Shared chunks in the CJS build too: one SessionStore class, so that `lixSession` from
+  // the express entry accepts (instanceof) a store made from the main entry.
+  splitting: true,
   // import.meta.url in the CJS build (createRequire of express-session).
   shims: true,
 });

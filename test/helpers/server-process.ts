@@ -29,6 +29,8 @@ export interface StartServerOptions {
   port?: number;
   /** How long to wait for `/health` to answer (any HTTP status). Default 15000 ms. */
   timeoutMs?: number;
+  /** The server CLI to run, e.g. an installed package's bin. Default `SERVER_CLI`. */
+  cli?: string;
 }
 
 export interface ServerProcess {
@@ -73,7 +75,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVER_CLI, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [options.cli ?? SERVER_CLI, ...(options.args ?? [])], {
     env: hermeticEnv({ HOST: '127.0.0.1', PORT: String(port), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { csrfProtection, lixSession, sessionErrorHandler, SessionStore, type TrustProxy } from 'lix-cache-session';
+import { SessionStore } from 'lix-cache-session';
+import { csrfProtection, lixSession, sessionErrorHandler, type TrustProxy } from 'lix-cache-session/express';
 import { z } from 'zod';
 import { loadUser, validateCredentials, type User } from './users';
 
@@ -18,7 +19,7 @@ export const SessionSchema = z.object({
 export type AppSessionStore = SessionStore<z.output<typeof SessionSchema>>;
 
 // Types req.session as this app's sessions.
-declare module 'lix-cache-session' {
+declare module 'lix-cache-session/express' {
   interface Register {
     store: AppSessionStore;
   }

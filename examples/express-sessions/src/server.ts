@@ -1,5 +1,6 @@
 import { LixCache, redactUrl } from 'lix-cache-sdk';
-import { SessionStore, type TrustProxy } from 'lix-cache-session';
+import { SessionStore } from 'lix-cache-session';
+import type { TrustProxy } from 'lix-cache-session/express';
 import { createApp, SessionSchema } from './app';
 
 /**

@@ -2,17 +2,19 @@ import type { SessionData } from './options';
 import type { Session, SessionInput, SessionStore } from './session-store';
 
 /*
- * A declaration file on purpose: express-session declares `req.session` too, with another
- * type. A program that holds both (a benchmark comparing them, a monorepo) would fail to
- * compile on the clash; in a .d.ts it is skipped under `skipLibCheck`, and the first
- * declaration's type stands. An app uses one of the two.
+ * express-session declares `req.session` too, with another type, and two global
+ * declarations of one property cannot differ. So this typing ships only with the
+ * `lix-cache-session/express` entry (an app uses one of the two middlewares), never with the
+ * main entry or the express-session store. A declaration file on purpose as well: this
+ * repository's own program holds both (the benchmark compares them), and `skipLibCheck`
+ * skips the clash in a .d.ts.
  */
 
 /**
  * Register your store to type `req.session` everywhere (declaration merging):
  *
  * ```ts
- * declare module 'lix-cache-session' {
+ * declare module 'lix-cache-session/express' {
  *   interface Register { store: typeof sessions }
  * }
  * ```

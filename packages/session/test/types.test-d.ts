@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
-import { lixSession, SessionStore, type DeviceSession, type Session, type SessionData } from 'lix-cache-session';
+import { SessionStore, type DeviceSession, type Session, type SessionData } from 'lix-cache-session';
+import { lixSession } from 'lix-cache-session/express';
 import { LixSessionStore } from 'lix-cache-session/express-session';
 import session from 'express-session';
 

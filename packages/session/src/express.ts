@@ -1,0 +1,14 @@
+/**
+ * lix-cache-session/express: the Express middleware (`lixSession`, `csrfProtection`,
+ * `sessionErrorHandler`) and the typing of `req.session`, `req.login()` and the rest.
+ *
+ * An entry of its own so that the `Express.Request` typing reaches only apps that use this
+ * middleware: a program that holds express-session's typing of `req.session` as well
+ * (`@types/express-session`) can still import the main entry's `SessionStore`.
+ */
+export { lixSession, sessionErrorHandler, isCacheUnavailable, UNAVAILABLE_BODY } from './express-middleware';
+export type { LixSessionOptions, TrustProxy } from './express-middleware';
+export type { SessionCookieOptions } from './cookies';
+export { csrfProtection } from './csrf';
+export type { CsrfOptions } from './csrf';
+export type { LoginOptions, Register, RegisteredSessionData } from './express-types';
