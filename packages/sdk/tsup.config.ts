@@ -9,7 +9,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
-    target: 'node20',
+    target: 'node22',
     sourcemap: true,
   },
   {

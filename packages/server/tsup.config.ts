@@ -6,6 +6,6 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts' } },
   clean: true,
-  target: 'node20',
+  target: 'node22',
   sourcemap: true,
 });

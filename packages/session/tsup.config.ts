@@ -7,7 +7,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  target: 'node20',
+  target: 'node22',
   sourcemap: true,
   // import.meta.url in the CJS build (createRequire of express-session).
   shims: true,
