@@ -1,11 +1,17 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  // cli.ts starts with a shebang, which esbuild keeps: dist/cli.js is the package's bin.
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
-  target: 'node22',
-  sourcemap: true,
-});
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    target: 'node22',
+  },
+  {
+    // ESM only: dist/cli.js is run by bin/lix-cache-server.js (the package's bin), never required.
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    target: 'node22',
+  },
+]);

@@ -8,7 +8,6 @@ export default defineConfig({
   dts: true,
   clean: true,
   target: 'node22',
-  sourcemap: true,
   // import.meta.url in the CJS build (createRequire of express-session).
   shims: true,
 });
