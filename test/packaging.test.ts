@@ -40,7 +40,7 @@ const packed = new Map<string, PackResult>();
 const typeChecks = new Map<string, AttwAnalysis>();
 
 async function attw(name: string): Promise<AttwAnalysis> {
-  const { stdout } = await run(ATTW, [join(dir, packed.get(name)!.filename), '--profile', 'node16', '--format', 'json'], { cwd: dir });
+  const { stdout } = await run(process.execPath, [ATTW, join(dir, packed.get(name)!.filename), '--profile', 'node16', '--format', 'json'], { cwd: dir });
   return (JSON.parse(stdout) as { analysis: AttwAnalysis }).analysis;
 }
 
