@@ -2,16 +2,18 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
+    // ESM: the library and dist/cli.js (run by bin/lix-cache-server.js), sharing chunks.
+    entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: { entry: { index: 'src/index.ts' } },
     clean: true,
     target: 'node22',
   },
   {
-    // ESM only: dist/cli.js is run by bin/lix-cache-server.js (the package's bin), never required.
-    entry: { cli: 'src/cli.ts' },
-    format: ['esm'],
+    // CJS: the library only; the CLI is never required.
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    dts: true,
     target: 'node22',
   },
 ]);
