@@ -5,6 +5,5 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  target: 'node20',
-  sourcemap: true,
+  target: 'node22',
 });

@@ -9,8 +9,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
-    target: 'node20',
-    sourcemap: true,
+    target: 'node22',
   },
   {
     // dist/browser.js (the package's "browser" export): one self-contained ES module with
@@ -19,7 +18,6 @@ export default defineConfig([
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
-    sourcemap: true,
     noExternal: ['lix-cache-core', 'secure-json-parse'],
     // Safety net: were any of these reached, the bundle would keep a bare import and the check in test/browser.test.ts fails.
     external: ['ioredis', /^node:/],

@@ -1,11 +1,19 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  // cli.ts starts with a shebang, which esbuild keeps: dist/cli.js is the package's bin.
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
-  target: 'node20',
-  sourcemap: true,
-});
+export default defineConfig([
+  {
+    // ESM: the library and dist/cli.js (run by bin/lix-cache-server.js), sharing chunks.
+    entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: { entry: { index: 'src/index.ts' } },
+    clean: true,
+    target: 'node22',
+  },
+  {
+    // CJS: the library only; the CLI is never required.
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    dts: true,
+    target: 'node22',
+  },
+]);

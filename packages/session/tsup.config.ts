@@ -7,8 +7,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  target: 'node20',
-  sourcemap: true,
+  target: 'node22',
   // Shared chunks in the CJS build too: one SessionStore class, so that `lixSession` from
   // the express entry accepts (instanceof) a store made from the main entry.
   splitting: true,

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port';
 
 /**
- * Start the real Lix Cache server (the built CLI, `packages/server/dist/cli.js`,
- * as a user runs it) on a free port and talk to it over real HTTP.
+ * Start the real Lix Cache server (the package's bin, which runs the built
+ * `packages/server/dist/cli.js`, as a user runs it) on a free port and talk to it over real HTTP.
  * Build it first: `npm run build -w lix-cache-server` (root `npm test` does).
  *
  * ```ts
@@ -14,8 +14,8 @@ import { freePort } from './free-port';
  * ```
  */
 
-/** Path of the server CLI the helpers spawn. */
-export const SERVER_CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url));
+/** Path of the server CLI the helpers spawn: the package's bin, as `npx lix-cache-server` runs it. */
+export const SERVER_CLI = fileURLToPath(new URL('../../packages/server/bin/lix-cache-server.js', import.meta.url));
 
 export interface StartServerOptions {
   /** Extra CLI flags, e.g. `['--limit', '100']`. Flags win over `env`. */

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { redactUrls } from 'lix-cache-core';
 import { version } from '../package.json';
