@@ -20,4 +20,4 @@ test('the API reference builds without a warning, one module per public entry', 
     'lix-cache-session.html',
     'lix-cache-session_express-session.html',
   ]);
-}, 120_000); // about 10 s alone; the full suite runs beside it
+}, 120_000); // about 8 s alone; the full suite runs beside it
