@@ -42,11 +42,13 @@ export interface MergeCommand {
   ttl?: number;
 }
 
+/** Delete a key (absent keys are fine). */
 export interface DeleteCommand {
   op: 'delete';
   key: string;
 }
 
+/** Whether a live key is there. */
 export interface ExistsCommand {
   op: 'exists';
   key: string;
@@ -93,6 +95,7 @@ export interface ClearCommand {
   op: 'clear';
 }
 
+/** Any command, told apart by `op`. */
 export type Command =
   | GetCommand
   | SetCommand
@@ -105,8 +108,10 @@ export type Command =
   | InvalidateCommand
   | ClearCommand;
 
+/** The name of a command. */
 export type Op = Command['op'];
 
+/** Every op, in the order error messages list them. */
 export const OPS: readonly Op[] = [
   'get',
   'set',
@@ -128,6 +133,7 @@ export interface ErrorResult {
   error: { code: string; message: string };
 }
 
+/** The result of a `get`. */
 export interface GetResult {
   op: 'get';
   key: string;
@@ -139,6 +145,7 @@ export interface GetResult {
   found: boolean;
 }
 
+/** The result of a `set`. */
 export interface SetResult {
   op: 'set';
   key: string;
@@ -147,6 +154,7 @@ export interface SetResult {
   written: boolean;
 }
 
+/** The result of a `merge`. */
 export interface MergeResult {
   op: 'merge';
   key: string;
@@ -154,6 +162,7 @@ export interface MergeResult {
   success: boolean;
 }
 
+/** The result of a `delete`. */
 export interface DeleteResult {
   op: 'delete';
   key: string;
@@ -162,18 +171,21 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
+/** The result of an `exists`. */
 export interface ExistsResult {
   op: 'exists';
   key: string;
   exists: boolean;
 }
 
+/** The result of an `incr` or `decr`: the new number. */
 export interface IncrResult {
   op: 'incr' | 'decr';
   key: string;
   value: number;
 }
 
+/** The result of an `expire`. */
 export interface ExpireResult {
   op: 'expire';
   key: string;
@@ -181,6 +193,7 @@ export interface ExpireResult {
   success: boolean;
 }
 
+/** One key of a scan page, with its value. */
 export interface ScanItem {
   key: string;
   value: Json;
@@ -188,6 +201,7 @@ export interface ScanItem {
   ttl: number | null;
 }
 
+/** One page of a `scan`. */
 export interface ScanResult {
   op: 'scan';
   /** Present unless `keysOnly`. */
@@ -200,12 +214,14 @@ export interface ScanResult {
   cursor: string | null;
 }
 
+/** The result of an `invalidate`: how many keys it deleted. */
 export interface InvalidateResult {
   op: 'invalidate';
   tag: string;
   deleted: number;
 }
 
+/** The result of a `clear`: how many keys it deleted. */
 export interface ClearResult {
   op: 'clear';
   success: true;
@@ -227,7 +243,9 @@ export interface ResultByOp {
   clear: ClearResult;
 }
 
+/** The result of any command that succeeded. */
 export type SuccessResult = ResultByOp[Op];
+/** What `execute` returns per command: its result, or its error. */
 export type Result = SuccessResult | ErrorResult;
 
 export function isErrorResult(result: Result): result is ErrorResult {

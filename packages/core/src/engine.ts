@@ -19,6 +19,7 @@ export interface EngineStats {
   operations: number;
 }
 
+/** What `Engine.health()` reports. */
 export interface EngineHealth {
   ok: boolean;
   /** Why not, when `ok` is false. */

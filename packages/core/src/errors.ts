@@ -102,6 +102,7 @@ export const ERRORS = {
 export const PROTOTYPE_PROPERTY_MESSAGE =
   'The value (or command) has a "__proto__" or "constructor.prototype" property, which is refused because it can poison JavaScript objects. Rename that field.';
 
+/** A registered error code: a key of `ERRORS`. */
 export type ErrorCode = keyof typeof ERRORS;
 
 type MessageArgs<C extends ErrorCode> = Parameters<(typeof ERRORS)[C]['message']>;

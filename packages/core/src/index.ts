@@ -1,3 +1,7 @@
+/**
+ * lix-cache-core: the command language, its validation and error registry, and the engines.
+ * @module lix-cache-core
+ */
 export * from './commands';
 export * from './errors';
 export * from './limits';

@@ -22,6 +22,7 @@ export interface Limits {
   maxResponseBytes: number;
 }
 
+/** The limits when none are given (see `Limits` for each). */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxKeyBytes: 1024,
   maxValueBytes: 1024 * 1024,

@@ -23,6 +23,7 @@ import { ResponseBudget } from './response-budget';
 import { decodeCursor, encodeCursor } from './scan-cursor';
 import { encodeValue } from './validate';
 
+/** Options of `new MemoryEngine(options)`. */
 export interface MemoryEngineOptions {
   /**
    * Most keys held. Writing past it evicts the least recently used keys

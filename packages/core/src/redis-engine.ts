@@ -29,6 +29,7 @@ import { encodeValue } from './validate';
 
 export { parseRedisUrl, type RedisTarget } from './redis-url';
 
+/** Options of `new RedisEngine(options)`. */
 export interface RedisEngineOptions {
   /**
    * Where Redis (or Valkey) listens:

@@ -11,6 +11,7 @@ export interface LixIssue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
+/** The base class of every error the SDK throws; switch on `code`. */
 export class LixCacheError extends Error {
   override name = 'LixCacheError';
 

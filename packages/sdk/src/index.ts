@@ -1,3 +1,7 @@
+/**
+ * lix-cache-sdk: the typed client, `new LixCache()`.
+ * @module lix-cache-sdk
+ */
 export { LixCache } from './lix-cache';
 export { Collection, type BatchSetItem } from './collection';
 export { Value } from './value';

@@ -4,6 +4,7 @@ import { derivedMaxMemory } from './heap-budget';
 
 /** Pino log levels the server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Everything the server needs to run, validated. Build one with `resolveConfig`. */

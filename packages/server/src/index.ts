@@ -1,3 +1,7 @@
+/**
+ * lix-cache-server: the HTTP server: `serve`, `buildApp` and its configuration.
+ * @module lix-cache-server
+ */
 export { buildApp } from './app';
 export { createKeyCheck } from './auth';
 export type { LogLevel, ServerConfig, ServerOptions } from './config';

@@ -7,6 +7,7 @@ import { buildApp } from './app';
 import { openEngine } from './engine';
 import { ESTIMATE_FACTOR, exceedsHeap, heapLimit } from './heap-budget';
 
+/** A server started by `serve`. */
 export interface RunningServer {
   app: FastifyInstance;
   config: ServerConfig;

@@ -1,3 +1,8 @@
+/**
+ * lix-cache-session/express-session: `LixSessionStore`, an express-session store on Lix Cache
+ * (ids hashed before they reach the cache).
+ * @module lix-cache-session/express-session
+ */
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { LixCache } from 'lix-cache-sdk';

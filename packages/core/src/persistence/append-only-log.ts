@@ -19,6 +19,7 @@ import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, writeSync } from 'n
  */
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
+/** The fsync policies of the append-only log: `always`, `everysec` (the default) and `no`. */
 export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'everysec', 'no'];
 
 /** How often a failed log is retried. */
