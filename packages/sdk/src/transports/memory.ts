@@ -1,4 +1,5 @@
-import { MemoryEngine, resolveLimits, type MemoryEngineOptions } from 'lix-cache-core';
+import { resolveLimits } from 'lix-cache-core';
+import { MemoryEngine, type MemoryEngineOptions } from 'lix-cache-core/memory';
 import type { ResolvedConfig } from '../config';
 import { LixCacheError } from '../errors';
 import { EngineTransport } from './engine';
