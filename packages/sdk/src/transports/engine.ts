@@ -19,8 +19,8 @@ const engines = new Map<string, Shared>();
 /** Why `id` could not be opened, as the SDK's typed error. */
 function openFailure(id: string, error: unknown): LixCacheError {
   if (error instanceof LixCacheError) return error;
-  // missing_dependency (an optional peer such as ioredis is not installed) and other coded core errors keep their code.
-  if (error instanceof LixError) return new LixCacheError(error.code, error.message, { cause: error });
+  // Core's coded errors keep their code, e.g. missing_dependency (an optional peer such as ioredis is not installed).
+  if (error instanceof LixError) return fromCoreError(error) as LixCacheError;
   return new LixCacheError('invalid_config', `Cannot open ${redactUrl(id)}: ${(error as Error).message}`, { cause: error });
 }
 

@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectWithout } from '../../../test/helpers/without-packages';
+
+// ioredis is an optional peer dependency: an app without it still imports the SDK and
+// uses http:// and memory:// URLs; a redis:// client says which package to install.
+// Runs the built dist/ (npm run build) in a project where ioredis is not installed.
+describe('without ioredis installed', () => {
+  const project = projectWithout(['ioredis']);
+  afterAll(() => project.remove());
+
+  const script = (load: string) => `${load}
+const memory = new LixCache({ url: 'memory://without-ioredis' });
+await memory.set('k', 1);
+const stored = await memory.get('k');
+const redis = new LixCache({ url: 'redis://127.0.0.1:1' });
+const error = await redis.get('k').then(() => null, (e) => e);
+const health = await redis.health();
+await Promise.all([memory.close(), redis.close()]);
+console.log(JSON.stringify({ memory: stored, name: error?.name, code: error?.code, message: error?.message, health }));`;
+
+  const expected = {
+    memory: 1,
+    name: 'LixServerError',
+    code: 'missing_dependency',
+    message: 'The redis:// transport needs the "ioredis" package, which is not installed. Install it: npm install ioredis',
+    health: { ok: false, message: 'The redis:// transport needs the "ioredis" package, which is not installed. Install it: npm install ioredis' },
+  };
+
+  it('an ES module app: memory:// works, redis:// commands fail with missing_dependency naming ioredis', async () => {
+    const output = await project.run(script(`import { LixCache } from 'lix-cache-sdk';`), 'module');
+    expect(JSON.parse(output)).toEqual(expected);
+  });
+
+  it('a CommonJS app: the same', async () => {
+    const output = await project.run(`(async () => { ${script(`const { LixCache } = require('lix-cache-sdk');`)} })().catch((e) => { console.error(e); process.exit(1); });`, 'commonjs');
+    expect(JSON.parse(output)).toEqual(expected);
+  });
+});
