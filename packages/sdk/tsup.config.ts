@@ -11,6 +11,11 @@ export default defineConfig([
     clean: true,
     target: 'node20',
     sourcemap: true,
+    // The CJS build requires the engine entries it loads on demand (import() there would load core's ESM
+    // build beside its CJS one: two LixError classes, and instanceof checks that fail).
+    esbuildOptions(options, { format }) {
+      if (format === 'cjs') options.supported = { 'dynamic-import': false };
+    },
   },
   {
     // dist/browser.js (the package's "browser" export): one self-contained ES module with

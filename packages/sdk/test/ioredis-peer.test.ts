@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectWithout } from '../../../test/helpers/without-packages';
 
@@ -34,5 +37,23 @@ console.log(JSON.stringify({ memory: stored, name: error?.name, code: error?.cod
   it('a CommonJS app: the same', async () => {
     const output = await project.run(`(async () => { ${script(`const { LixCache } = require('lix-cache-sdk');`)} })().catch((e) => { console.error(e); process.exit(1); });`, 'commonjs');
     expect(JSON.parse(output)).toEqual(expected);
+  });
+});
+
+describe('with ioredis installed', () => {
+  // The CommonJS build must load core's CommonJS RedisEngine (not its ES module one beside it),
+  // else core's errors are another LixError class and reach the app untranslated.
+  it('a CommonJS app gets the typed LixConnectionError from an unreachable Redis', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '-e',
+        `const { LixCache } = require('lix-cache-sdk');
+const cache = new LixCache({ url: 'redis://127.0.0.1:1' });
+cache.get('k').then(() => null, (e) => e).then(async (error) => { await cache.close(); console.log(JSON.stringify({ name: error?.name, code: error?.code })); });`,
+      ],
+      { cwd: fileURLToPath(new URL('.', import.meta.url)) },
+    );
+    expect(JSON.parse(stdout)).toEqual({ name: 'LixConnectionError', code: 'connection_failed' });
   });
 });
