@@ -29,9 +29,9 @@ function openFailure(id: string, error: unknown): LixCacheError {
  * with the same URL and closed when the last of them closes. Commands run at
  * once, one engine call each: an in-process engine gains nothing from batching,
  * and RedisEngine's ioredis pipelines each tick's commands by itself.
- * `create` may hand back the engine as a promise (RedisEngine is imported on
- * first use, so that ioredis loads only for Redis URLs): commands sent before it
- * resolves wait for it.
+ * `create` may hand back the engine as a promise (the engines are imported on
+ * first use, so that importing the SDK loads neither node:fs nor ioredis):
+ * commands sent before it resolves wait for it.
  */
 export class EngineTransport implements Transport<Command> {
   readonly immediate = true;
