@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadedModules } from '../../../test/helpers/loaded-modules';
 import { projectWithout } from '../../../test/helpers/without-packages';
 
 // ioredis is an optional peer dependency: an app without it still imports the SDK and
@@ -55,5 +56,13 @@ cache.get('k').then(() => null, (e) => e).then(async (error) => { await cache.cl
       { cwd: fileURLToPath(new URL('.', import.meta.url)) },
     );
     expect(JSON.parse(stdout)).toEqual({ name: 'LixConnectionError', code: 'connection_failed' });
+  });
+});
+
+describe('importing the SDK', () => {
+  it('loads no engine: neither ioredis nor node:fs (they load with the first memory:// or redis:// command)', async () => {
+    const loaded = await loadedModules('lix-cache-sdk');
+    expect(loaded).toContain('lix-cache-core');
+    expect(loaded.filter((name) => /^(ioredis|(node:)?fs|lix-cache-core\/memory|lix-cache-core\/redis)$/.test(name))).toEqual([]);
   });
 });
