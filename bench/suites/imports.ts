@@ -106,7 +106,8 @@ export async function imports(settings: BenchSettings): Promise<Section> {
     const measured = medians.get(`${root} ${entry}`);
     return measured ? formatNumber(measured.ms - medians.get(`${root} baseline`)!.ms, 0) : 'no such entry';
   };
-  const sizes = roots.map(installs);
+  // Packing and installing takes a minute or two: full runs only.
+  const sizes = settings.quick ? roots.map(() => new Map<string, { packages: number; bytes: number }>()) : roots.map(installs);
   const install = (entry: string, format: (size: { packages: number; bytes: number }) => string) =>
     sizes.map((size) => (size.has(entry) ? format(size.get(entry)!) : ''));
   const compared = (label: string) => (COMPARE ? [label, `${label}, ${COMPARE}`] : [label]);
@@ -122,7 +123,7 @@ export async function imports(settings: BenchSettings): Promise<Section> {
     ]),
     notes: [
       `Cold import: median of ${runs} fresh \`node --input-type=module -e "await import(…)"\` processes per entry, interleaved, minus the median of an empty one (${roots.map((root) => `${formatNumber(medians.get(`${root} baseline`)!.ms, 0)} ms`).join(', ')}).`,
-      'Install: `npm pack` of each workspace package, then `npm install --omit=dev` of the package (and the workspace packages it depends on) into an empty project; every package in node_modules counted, bytes of its files summed. Optional peers (ioredis, express-session) are not installed.',
+      `Install${settings.quick ? ' (not measured with --quick)' : ''}: \`npm pack\` of each workspace package, then \`npm install --omit=dev\` of the package (and the workspace packages it depends on) into an empty project; every package in node_modules counted, bytes of its files summed. Optional peers (ioredis, express-session) are not installed.`,
     ],
   };
 }
