@@ -1,16 +1,14 @@
 // `npm run docs`: the API reference of the four packages, one module per public
-// entry (the package.json "exports" a user can import). Adding an entry is one line
-// here plus an `@module <import path>` tag in the entry file's first comment.
+// entry: the package entries a user can import, listed once in tsconfig.base.json "paths"
+// (each entry file's first comment carries an `@module <import path>` tag).
+import { readFileSync } from 'node:fs';
+
+const { paths } = JSON.parse(readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8')).compilerOptions;
+
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {
   name: 'Lix Cache',
-  entryPoints: [
-    'packages/core/src/index.ts',
-    'packages/sdk/src/index.ts',
-    'packages/server/src/index.ts',
-    'packages/session/src/index.ts',
-    'packages/session/src/express-session-store.ts',
-  ],
+  entryPoints: Object.values(paths).map(([source]) => source),
   tsconfig: 'tsconfig.docs.json',
   out: 'docs/api',
   readme: 'none',

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { BenchSettings, Section } from './lib/report';
 import { renderSection } from './lib/report';
 import { httpThroughput } from './suites/http-throughput';
+import { imports } from './suites/imports';
 import { batching } from './suites/batching';
 import { memory } from './suites/memory';
 import { persistence } from './suites/persistence';
@@ -20,6 +21,7 @@ const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
   scale,
   persistence,
   'redis-scan': redisScan,
+  imports,
 };
 
 const { values } = parseArgs({

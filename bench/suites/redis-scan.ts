@@ -1,4 +1,5 @@
-import { RedisEngine, type Command } from 'lix-cache-core';
+import type { Command } from 'lix-cache-core';
+import { RedisEngine } from 'lix-cache-core/redis';
 import { createClient } from 'redis';
 import { startRedis } from '../../test/helpers/redis-process';
 import type { BenchSettings, Section } from '../lib/report';

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { MemoryEngine, type Command } from 'lix-cache-core';
+import type { Command } from 'lix-cache-core';
+import { MemoryEngine } from 'lix-cache-core/memory';
 import { LixCache } from 'lix-cache-sdk';
 import { SessionStore } from 'lix-cache-session';
 import { Bench } from 'tinybench';

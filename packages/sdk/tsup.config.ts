@@ -10,10 +10,16 @@ export default defineConfig([
     dts: true,
     clean: true,
     target: 'node22',
+    // The CJS build requires the engine entries it loads on demand (import() there would load core's ESM
+    // build beside its CJS one: two LixError classes, and instanceof checks that fail).
+    esbuildOptions(options, { format }) {
+      if (format === 'cjs') options.supported = { 'dynamic-import': false };
+    },
   },
   {
     // dist/browser.js (the package's "browser" export): one self-contained ES module with
-    // the http(s) transport only, core's validation inlined from source, and no Node module.
+    // the http(s) transport only, core's validation inlined (from its source, by the tsconfig
+    // "paths" esbuild reads), and no Node module.
     entry: { browser: 'src/index.ts' },
     format: ['esm'],
     platform: 'browser',
@@ -22,7 +28,7 @@ export default defineConfig([
     // Safety net: were any of these reached, the bundle would keep a bare import and the check in test/browser.test.ts fails.
     external: ['ioredis', /^node:/],
     esbuildOptions(options) {
-      options.conditions = ['source', 'browser', 'import'];
+      options.conditions = ['browser', 'import'];
     },
     esbuildPlugins: [
       {

@@ -15,5 +15,10 @@ export default defineConfig([
     format: ['cjs'],
     dts: true,
     target: 'node22',
+    // The CJS build requires the engine entries it loads on demand (import() there would load core's ESM
+    // build beside its CJS one: two LixError classes, and instanceof checks that fail).
+    esbuildOptions(options) {
+      options.supported = { 'dynamic-import': false };
+    },
   },
 ]);

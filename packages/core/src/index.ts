@@ -1,17 +1,15 @@
 /**
- * lix-cache-core: the command language, its validation and error registry, and the engines.
+ * lix-cache-core: the command language, its validation, errors, limits and the Engine
+ * interface. Light on purpose (loads neither ioredis nor node:fs): the engines are the
+ * subpath entries lix-cache-core/memory and lix-cache-core/redis.
  * @module lix-cache-core
  */
-export * from './commands';
-export * from './errors';
-export * from './limits';
-export * from './validate';
-export * from './engine';
-export * from './memory-engine';
-export type { MutationJournal } from './mutation-journal';
-export * from './redis-engine';
-export { PersistenceError } from './persistence/persistence';
-export type { PersistenceLogger, PersistenceOptions, RestoreReport, SnapshotReport } from './persistence/persistence';
-export type { FsyncPolicy } from './persistence/append-only-log';
-export { FSYNC_POLICIES } from './persistence/append-only-log';
-export { redactUrl, redactUrls } from './redact-url';
+export * from './commands/commands';
+export * from './commands/errors';
+export * from './commands/limits';
+export * from './commands/validate';
+export * from './commands/engine';
+export { redactUrl, redactUrls } from './commands/redact-url';
+export { FSYNC_POLICIES, type FsyncPolicy } from './persistence/fsync-policy';
+export { parseRedisUrl, type RedisTarget } from './redis/redis-url';
+export { importWithPeer, isMissingPackage, missingPeer } from './optional-peer';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/helpers/wait-for';
-import type { Command, ErrorResult, GetResult, Json, Result, ScanResult } from '../src/commands';
-import { isErrorResult } from '../src/commands';
-import type { Engine, EngineStats } from '../src/engine';
-import type { Limits } from '../src/limits';
+import type { Command, ErrorResult, GetResult, Json, Result, ScanResult } from '../src/commands/commands';
+import { isErrorResult } from '../src/commands/commands';
+import type { Engine, EngineStats } from '../src/commands/engine';
+import type { Limits } from '../src/commands/limits';
 
 /**
  * The one suite every engine must pass, Keyv-style: what one engine does,

@@ -68,7 +68,8 @@ export class LixValidationError extends LixCacheError {
 }
 
 /**
- * The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`, `persistence_failed`; or it
+ * The server (or the store behind it) failed: HTTP 5xx, `internal`, `unavailable`, `persistence_failed`,
+ * `missing_dependency` (an optional peer such as ioredis is not installed); or it
  * answered something this SDK cannot read (`invalid_response`: a malformed result, a scan
  * cursor it had already returned, a body that is not JSON).
  */
@@ -107,7 +108,7 @@ export class LixNotFoundError extends LixCacheError {
 }
 
 const TYPE_CODES = new Set(['non_numeric', 'not_object']);
-const SERVER_CODES = new Set(['internal', 'unavailable', 'persistence_failed']);
+const SERVER_CODES = new Set(['internal', 'unavailable', 'persistence_failed', 'missing_dependency']);
 
 /** The typed error for a registered error code, as a per-command result or an HTTP error body carries it. */
 export function errorFromCode(code: string, message: string, status?: number): LixCacheError {

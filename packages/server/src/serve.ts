@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PersistenceLogger } from 'lix-cache-core';
+import type { PersistenceLogger } from 'lix-cache-core/memory';
 import { redactUrl } from 'lix-cache-core';
 import type { ServerConfig, ServerOptions } from './config';
 import { resolveConfig } from './config';

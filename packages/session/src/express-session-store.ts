@@ -5,6 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { isMissingPackage, missingPeer } from 'lix-cache-core';
 import { LixCache } from 'lix-cache-sdk';
 import { sha256 } from './tokens';
 
@@ -19,7 +20,16 @@ interface ExpressSessionStore extends EventEmitter {
   load(sid: string, callback: (err: any, session?: any) => any): void; // eslint-disable-line @typescript-eslint/no-explicit-any
   createSession(req: any, session: any): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
-const { Store } = createRequire(import.meta.url)('express-session') as { Store: new () => ExpressSessionStore };
+const { Store } = requireExpressSession();
+
+/** express-session is an optional peer dependency: only this entry needs it, and it says so when it is missing. */
+function requireExpressSession(): { Store: new () => ExpressSessionStore } {
+  try {
+    return createRequire(import.meta.url)('express-session') as { Store: new () => ExpressSessionStore };
+  } catch (error) {
+    throw isMissingPackage(error, 'express-session') ? missingPeer('lix-cache-session/express-session', 'express-session', error) : error;
+  }
+}
 
 /** What this store reads from an express-session session: its cookie (after JSON, `expires` is a string). */
 export interface StoredExpressSession {

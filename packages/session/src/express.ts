@@ -5,6 +5,7 @@
  * An entry of its own so that the `Express.Request` typing reaches only apps that use this
  * middleware: a program that holds express-session's typing of `req.session` as well
  * (`@types/express-session`) can still import the main entry's `SessionStore`.
+ * @module lix-cache-session/express
  */
 export { lixSession, sessionErrorHandler, isCacheUnavailable, UNAVAILABLE_BODY } from './express-middleware';
 export type { LixSessionOptions, TrustProxy } from './express-middleware';

@@ -1,11 +1,14 @@
 import type { Command, Engine, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
-import { redactUrl } from 'lix-cache-core';
+import { LixError, redactUrl } from 'lix-cache-core';
 import { decodeOne, type Decode } from '../decode';
 import { fromCoreError, LixCacheError } from '../errors';
 import type { Transport } from './transport';
 
 interface Shared {
-  engine: Engine;
+  /** Set once the engine is open: at once for an engine built in place, after its import for one loaded on demand. */
+  engine?: Engine;
+  /** Resolves to the engine; rejects (already mapped, see `openFailure`) when it could not be opened. */
+  ready: Promise<Engine>;
   limits: Limits;
   users: number;
 }
@@ -13,11 +16,22 @@ interface Shared {
 /** One engine per URL in this process, so clients created separately with the same URL share data and connections. */
 const engines = new Map<string, Shared>();
 
+/** Why `id` could not be opened, as the SDK's typed error. */
+function openFailure(id: string, error: unknown): LixCacheError {
+  if (error instanceof LixCacheError) return error;
+  // Core's coded errors keep their code, e.g. missing_dependency (an optional peer such as ioredis is not installed).
+  if (error instanceof LixError) return fromCoreError(error) as LixCacheError;
+  return new LixCacheError('invalid_config', `Cannot open ${redactUrl(id)}: ${(error as Error).message}`, { cause: error });
+}
+
 /**
  * An engine in this process (MemoryEngine, RedisEngine), shared by every client
  * with the same URL and closed when the last of them closes. Commands run at
  * once, one engine call each: an in-process engine gains nothing from batching,
  * and RedisEngine's ioredis pipelines each tick's commands by itself.
+ * `create` may hand back the engine as a promise (the engines are imported on
+ * first use, so that importing the SDK loads neither node:fs nor ioredis):
+ * commands sent before it resolves wait for it.
  */
 export class EngineTransport implements Transport<Command> {
   readonly immediate = true;
@@ -27,17 +41,28 @@ export class EngineTransport implements Transport<Command> {
 
   constructor(
     private readonly id: string,
-    create: () => { engine: Engine; limits: Limits },
+    create: () => { engine: Engine | Promise<Engine>; limits: Limits },
     private readonly mapError: (error: unknown) => unknown = fromCoreError,
   ) {
     let shared = engines.get(id);
     if (!shared) {
+      let opened: { engine: Engine | Promise<Engine>; limits: Limits };
       try {
-        shared = { ...create(), users: 0 };
+        opened = create();
       } catch (error) {
-        if (error instanceof LixCacheError) throw error;
-        throw new LixCacheError('invalid_config', `Cannot open ${redactUrl(id)}: ${(error as Error).message}`, { cause: error });
+        throw openFailure(id, error);
       }
+      const { engine, limits } = opened;
+      const entry: Shared = { limits, users: 0, engine: engine instanceof Promise ? undefined : engine, ready: Promise.resolve(engine) };
+      entry.ready = entry.ready.then(
+        (loaded) => (entry.engine = loaded),
+        (error: unknown) => {
+          throw openFailure(id, error);
+        },
+      );
+      // A client that never sends a command must not leave an unhandled rejection behind.
+      entry.ready.catch(() => {});
+      shared = entry;
       engines.set(id, shared);
     }
     shared.users++;
@@ -45,16 +70,22 @@ export class EngineTransport implements Transport<Command> {
     this.limits = shared.limits;
   }
 
+  /** `use(engine)`, at once when the engine is open, else once it is. */
+  private withEngine<T>(use: (engine: Engine) => Promise<T>): Promise<T> {
+    const { engine, ready } = this.shared;
+    return engine ? use(engine) : ready.then(use);
+  }
+
   prepare(command: Command): Command {
     return command;
   }
 
   execute(commands: readonly Command[]): Promise<Result[]> {
-    return this.shared.engine.execute(commands).catch(this.rethrow);
+    return this.withEngine((engine) => engine.execute(commands)).catch(this.rethrow);
   }
 
   executeOne<R>(command: Command, _retrySafe: boolean, decode: Decode<R>): Promise<R> {
-    return this.shared.engine.execute([command]).then((results) => decodeOne(results, decode), this.rethrow);
+    return this.withEngine((engine) => engine.execute([command])).then((results) => decodeOne(results, decode), this.rethrow);
   }
 
   private readonly rethrow = (error: unknown): never => {
@@ -62,13 +93,13 @@ export class EngineTransport implements Transport<Command> {
   };
 
   stats(): Promise<EngineStats> {
-    return this.shared.engine.stats().catch((error: unknown) => {
+    return this.withEngine((engine) => engine.stats()).catch((error: unknown) => {
       throw this.mapError(error);
     });
   }
 
   health(): Promise<EngineHealth> {
-    return this.shared.engine.health().catch((error: unknown) => ({ ok: false, message: (error as Error)?.message ?? String(error) }));
+    return this.withEngine((engine) => engine.health()).catch((error: unknown) => ({ ok: false, message: (error as Error)?.message ?? String(error) }));
   }
 
   async close(): Promise<void> {
@@ -76,7 +107,8 @@ export class EngineTransport implements Transport<Command> {
     this.released = true;
     if (--this.shared.users === 0) {
       engines.delete(this.id);
-      await this.shared.engine.close();
+      // An engine that never opened has nothing to close.
+      await this.shared.ready.then((engine) => engine.close(), () => {});
     }
   }
 }

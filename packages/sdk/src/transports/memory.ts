@@ -1,4 +1,5 @@
-import { MemoryEngine, resolveLimits, type MemoryEngineOptions } from 'lix-cache-core';
+import { resolveLimits } from 'lix-cache-core';
+import type { MemoryEngineOptions } from 'lix-cache-core/memory';
 import type { ResolvedConfig } from '../config';
 import { LixCacheError } from '../errors';
 import { EngineTransport } from './engine';
@@ -41,11 +42,14 @@ function engineOptions(url: URL): MemoryEngineOptions {
  * `memory://[name][?limit=&maxMemory=&sweepIntervalMs=&dataDir=&fsync=]`: a MemoryEngine
  * in this process, no server; `dataDir` makes it durable (append-only log + snapshots,
  * reloaded by the next engine on that directory). The same URL in one process is the same engine.
+ * MemoryEngine is imported on first use (so that importing the SDK stays light): the first
+ * command waits for it, and an engine that cannot open (a damaged or locked `dataDir`) fails it.
  */
 export function openMemory(config: ResolvedConfig): Transport {
   const url = new URL(config.url);
   return new EngineTransport(config.url, () => {
     const options = engineOptions(url);
-    return { engine: new MemoryEngine(options), limits: resolveLimits(options.limits) };
+    const engine = import('lix-cache-core/memory').then(({ MemoryEngine }) => new MemoryEngine(options));
+    return { engine, limits: resolveLimits(options.limits) };
   }) as Transport;
 }

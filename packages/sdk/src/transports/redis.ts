@@ -1,4 +1,4 @@
-import { LixError, RedisEngine, redactUrl, resolveLimits } from 'lix-cache-core';
+import { importWithPeer, LixError, parseRedisUrl, redactUrl, resolveLimits } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
 import { fromCoreError, LixCacheError, LixConnectionError } from '../errors';
 import { EngineTransport } from './engine';
@@ -7,7 +7,8 @@ import type { Transport } from './transport';
 /**
  * `redis://`, `rediss://`, `redis-cluster://`, `rediss-cluster://`: RedisEngine
  * straight to Valkey/Redis, no Lix server. `?keyPrefix=app:` sets the prefix of
- * the Redis keys it writes (default `lix:`).
+ * the Redis keys it writes (default `lix:`). RedisEngine (and ioredis, an optional
+ * peer dependency) is imported here, on first use: the first command waits for it.
  */
 export function openRedis(config: ResolvedConfig): Transport {
   const [url, query = ''] = config.url.split('?', 2) as [string, string?];
@@ -18,7 +19,14 @@ export function openRedis(config: ResolvedConfig): Transport {
   }
   return new EngineTransport(
     config.url,
-    () => ({ engine: new RedisEngine({ url, keyPrefix, commandTimeoutMs: config.timeout }), limits: resolveLimits() }),
+    () => {
+      // A malformed URL is refused here, by the constructor, as before the engine was imported on demand.
+      parseRedisUrl(url);
+      const engine = importWithPeer(() => import('lix-cache-core/redis'), 'ioredis', `The ${config.scheme}:// transport`).then(
+        ({ RedisEngine }) => new RedisEngine({ url, keyPrefix, commandTimeoutMs: config.timeout }),
+      );
+      return { engine, limits: resolveLimits() };
+    },
     // Redis unreachable is, for this client, a connection failure.
     (error) =>
       error instanceof LixError && error.code === 'unavailable'

@@ -1,4 +1,4 @@
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../commands/redact-url';
 
 /** Where a RedisEngine connects, parsed from its `url` option. */
 export interface RedisTarget {

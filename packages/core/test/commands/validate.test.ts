@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LixError, PROTOTYPE_PROPERTY_MESSAGE } from '../src/errors';
-import { DEFAULT_LIMITS, resolveLimits } from '../src/limits';
-import { checkPrototypeProperties, encodeValue, parseCommand, utf8Length } from '../src/validate';
+import { LixError, PROTOTYPE_PROPERTY_MESSAGE } from '../../src/commands/errors';
+import { DEFAULT_LIMITS, resolveLimits } from '../../src/commands/limits';
+import { checkPrototypeProperties, encodeValue, parseCommand, utf8Length } from '../../src/commands/validate';
 
 /** The LixError `run` throws (failing the test if it throws something else or nothing). */
 function thrown(run: () => unknown): LixError {

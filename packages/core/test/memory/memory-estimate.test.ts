@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { Command } from '../src/commands';
-import { MemoryEngine } from '../src/memory-engine';
+import type { Command } from '../../src/commands/commands';
+import { MemoryEngine } from '../../src/memory/memory-engine';
 
 /**
  * The memory estimate against the real heap: each workload goes into an engine

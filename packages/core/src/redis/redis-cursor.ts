@@ -1,4 +1,4 @@
-import { lixError } from './errors';
+import { lixError } from '../commands/errors';
 
 /**
  * RedisEngine scan cursors, opaque to clients: base64url of a small JSON

@@ -15,19 +15,17 @@ import type {
   ScanItem,
   ScanResult,
   SetCommand,
-} from './commands';
-import type { Engine, EngineHealth, EngineStats } from './engine';
-import { LixError, lixError } from './errors';
-import type { Limits } from './limits';
-import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from './limits';
-import { ResponseBudget } from './response-budget';
+} from '../commands/commands';
+import type { Engine, EngineHealth, EngineStats } from '../commands/engine';
+import { LixError, lixError } from '../commands/errors';
+import type { Limits } from '../commands/limits';
+import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from '../commands/limits';
+import { ResponseBudget } from '../commands/response-budget';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
 import { classifyRedisFailure, isUnavailableReply } from './redis-failures';
 import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
-import { encodeValue } from './validate';
-
-export { parseRedisUrl, type RedisTarget } from './redis-url';
+import { encodeValue } from '../commands/validate';
 
 /** Options of `new RedisEngine(options)`. */
 export interface RedisEngineOptions {

@@ -1,4 +1,4 @@
-import { lixError } from './errors';
+import { lixError } from '../commands/errors';
 
 /**
  * Scan cursors are the last key a page returned, as base64url of its UTF-8:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Keyspace } from '../src/keyspace';
+import { Keyspace } from '../../src/memory/keyspace';
 
 const T0 = 1_000_000;
 const RESOLUTION = 100;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test/helpers/wait-for';
-import type { Command, GetResult, ScanResult } from '../src/commands';
-import { LixError } from '../src/errors';
-import { MemoryEngine } from '../src/memory-engine';
-import { describeEngineConformance } from './engine-conformance';
+import { waitFor } from '../../../../test/helpers/wait-for';
+import type { Command, GetResult, ScanResult } from '../../src/commands/commands';
+import { LixError } from '../../src/commands/errors';
+import { MemoryEngine } from '../../src/memory/memory-engine';
+import { describeEngineConformance } from '../engine-conformance';
 
 describeEngineConformance('MemoryEngine', async (options) => new MemoryEngine({ sweepIntervalMs: 20, ...options }));
 

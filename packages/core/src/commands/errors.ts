@@ -91,6 +91,10 @@ export const ERRORS = {
     message: (file: string, cause: string) =>
       `Writes are refused: the append-only log ${file} cannot be written (${cause}), so they would not be durable. Reads still work. Free disk space or fix the data directory (permissions, the disk); writes are accepted again by themselves once the log can be written.`,
   },
+  missing_dependency: {
+    status: 500,
+    message: (feature: string, pkg: string) => `${feature} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
+  },
   internal: { status: 500, message: (detail: string) => `Internal error: ${detail}. This is a bug in Lix Cache; please report it.` },
 } as const;
 

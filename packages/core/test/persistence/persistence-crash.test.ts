@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test/helpers/wait-for';
-import type { Command, Result } from '../src/commands';
-import { MemoryEngine } from '../src/memory-engine';
+import { waitFor } from '../../../../test/helpers/wait-for';
+import type { Command, Result } from '../../src/commands/commands';
+import { MemoryEngine } from '../../src/memory/memory-engine';
 
 /**
  * kill -9 against a real process: a child runs the BUILT core (dist/, as users
@@ -14,7 +14,7 @@ import { MemoryEngine } from '../src/memory-engine';
  * acknowledges each write on stdout once `execute` resolves, and is SIGKILLed
  * mid-stream. The directory is then opened here and every acknowledgement checked.
  */
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/memory.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lix-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,12 +1,12 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
-import { waitFor } from '../../../test/helpers/wait-for';
-import type { Command, GetResult, Json, JsonObject, Result, ScanResult } from '../src/commands';
-import { LixError } from '../src/errors';
-import { RedisEngine } from '../src/redis-engine';
-import { describeEngineConformance } from './engine-conformance';
+import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../../test/helpers/redis-process';
+import { waitFor } from '../../../../test/helpers/wait-for';
+import type { Command, GetResult, Json, JsonObject, Result, ScanResult } from '../../src/commands/commands';
+import { LixError } from '../../src/commands/errors';
+import { RedisEngine } from '../../src/redis/redis-engine';
+import { describeEngineConformance } from '../engine-conformance';
 
 let standalone: RedisProcess;
 let cluster: RedisCluster;

@@ -1,11 +1,11 @@
 import { Redis, ReplyError } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../test/helpers/redis-process';
-import { waitFor } from '../../../test/helpers/wait-for';
-import type { Command, ErrorResult, ScanResult } from '../src/commands';
-import { LixError } from '../src/errors';
-import { RedisEngine } from '../src/redis-engine';
-import { classifyRedisFailure } from '../src/redis-failures';
+import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../../test/helpers/redis-process';
+import { waitFor } from '../../../../test/helpers/wait-for';
+import type { Command, ErrorResult, ScanResult } from '../../src/commands/commands';
+import { LixError } from '../../src/commands/errors';
+import { RedisEngine } from '../../src/redis/redis-engine';
+import { classifyRedisFailure } from '../../src/redis/redis-failures';
 
 // Redis going away under traffic, scan cursors that reveal nothing, messages without the password.
 

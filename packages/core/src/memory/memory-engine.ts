@@ -11,17 +11,17 @@ import type {
   ScanItem,
   ScanResult,
   SetCommand,
-} from './commands';
-import type { Engine, EngineHealth, EngineStats } from './engine';
-import { LixError, lixError } from './errors';
-import type { PersistenceOptions, RestoreReport, SnapshotReport } from './persistence/persistence';
-import { Persistence } from './persistence/persistence';
+} from '../commands/commands';
+import type { Engine, EngineHealth, EngineStats } from '../commands/engine';
+import { LixError, lixError } from '../commands/errors';
+import type { PersistenceOptions, RestoreReport, SnapshotReport } from '../persistence/persistence';
+import { Persistence } from '../persistence/persistence';
 import { Keyspace } from './keyspace';
-import type { Limits } from './limits';
-import { DEFAULT_SCAN_LIMIT, resolveLimits } from './limits';
-import { ResponseBudget } from './response-budget';
+import type { Limits } from '../commands/limits';
+import { DEFAULT_SCAN_LIMIT, resolveLimits } from '../commands/limits';
+import { ResponseBudget } from '../commands/response-budget';
 import { decodeCursor, encodeCursor } from './scan-cursor';
-import { encodeValue } from './validate';
+import { encodeValue } from '../commands/validate';
 
 /** Options of `new MemoryEngine(options)`. */
 export interface MemoryEngineOptions {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mountSmallFilesystem } from '../../../test/helpers/small-filesystem';
-import { waitFor } from '../../../test/helpers/wait-for';
-import type { ErrorResult, GetResult, Result } from '../src/commands';
-import { LixError } from '../src/errors';
-import { MemoryEngine } from '../src/memory-engine';
-import type { FsyncPolicy } from '../src/persistence/append-only-log';
+import { mountSmallFilesystem } from '../../../../test/helpers/small-filesystem';
+import { waitFor } from '../../../../test/helpers/wait-for';
+import type { ErrorResult, GetResult, Result } from '../../src/commands/commands';
+import { LixError } from '../../src/commands/errors';
+import { MemoryEngine } from '../../src/memory/memory-engine';
+import type { FsyncPolicy } from '../../src/persistence/fsync-policy';
 
 /**
  * The append-only log failing for real: the data directory sits on a tiny tmpfs
@@ -186,7 +186,7 @@ describe('the LOCK file', () => {
   });
 
   it('of several processes racing to open one directory (free, or with a stale lock), exactly one wins', { timeout: 60_000 }, async () => {
-    const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const DIST = fileURLToPath(new URL('../../dist/memory.js', import.meta.url));
     // Each opener loads the built core, says "ready", and opens the directory on "go": all at once.
     const OPENER = `
       const { MemoryEngine } = await import(process.env.LIX_CORE_DIST);
