@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ERRORS, MemoryEngine } from 'lix-cache-core';
+import { ERRORS } from 'lix-cache-core';
+import { MemoryEngine } from 'lix-cache-core/memory';
 import { buildApp } from 'lix-cache-server';
 import { expect, test } from 'vitest';
 
