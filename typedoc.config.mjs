@@ -10,6 +10,9 @@ export default {
   name: 'Lix Cache',
   entryPoints: Object.values(paths).map(([source]) => source),
   tsconfig: 'tsconfig.docs.json',
+  // Source links from the repository's address, not the clone's git remote (CI clones from a path).
+  disableGit: true,
+  sourceLinkTemplate: 'https://github.com/lix-cache/lix-cache/blob/main/{path}#L{line}',
   out: 'docs/api',
   readme: 'none',
   excludePrivate: true,

@@ -27,7 +27,7 @@ console.log(JSON.stringify({ memory: stored, name: error?.name, code: error?.cod
     name: 'LixServerError',
     code: 'missing_dependency',
     message: 'The redis:// transport needs the "ioredis" package, which is not installed. Install it: npm install ioredis',
-    health: { ok: false, message: 'The redis:// transport needs the "ioredis" package, which is not installed. Install it: npm install ioredis' },
+    health: { ok: false, status: 'unhealthy', message: 'The redis:// transport needs the "ioredis" package, which is not installed. Install it: npm install ioredis' },
   };
 
   it('an ES module app: memory:// works, redis:// commands fail with missing_dependency naming ioredis', async () => {
