@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Three entries: the Express middleware and the express-session store live apart, so that
-  // only the middleware's users load its `req.session` typing (express-session has its own).
-  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts'],
+  // Four entries: the Express middleware, the Fastify plugin and the express-session store
+  // live apart, so that only each adapter's users load its `request.session` typing
+  // (express-session and @fastify/session have their own).
+  entry: ['src/index.ts', 'src/express.ts', 'src/fastify.ts', 'src/express-session-store.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
