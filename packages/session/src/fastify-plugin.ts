@@ -1,10 +1,19 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { LixSessionOptions } from './handler-options';
-import type { LoginOptions } from './handler-options';
-import { isCacheUnavailable, unavailableResponse } from './responses';
-import { createSessionHandler, type ErrorResponse, type RequestSession } from './session-handler';
+import type { LixSessionOptions as SessionOptions } from './handler-options';
+import type { SessionData } from './options';
+import { isCacheUnavailable, unavailableResponse, type ErrorResponse } from './responses';
+import { SessionHandler, type LoginOptions, type RequestSession } from './session-handler';
 import type { Session, SessionInput } from './session-store';
+
+/**
+ * Options of the `lixSession` Fastify plugin. The client address for IP binding and the
+ * device list is `request.ip`, so it follows Fastify's own `trustProxy` server option.
+ */
+export interface LixSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<SessionOptions<D, N>, 'onSaveError'> {
+  /** Called with errors that kept a session change from being saved (default: `console.error`). */
+  onSaveError?: (error: unknown, request: FastifyRequest) => void;
+}
 
 /** Where the plugin keeps each request's `RequestSession` (a request decorator, null between requests). */
 export const REQUEST_SESSION = Symbol('lix-cache-session.request');
@@ -44,7 +53,7 @@ function destroyStream(payload: unknown): void {
 
 async function lixSessionPlugin(fastify: FastifyInstance, options: LixSessionOptions<object>): Promise<void> {
   // Checks every option once, with a TypeError that says what is wrong (fails `ready()`).
-  const handler = createSessionHandler(options);
+  const handler = new SessionHandler(options as SessionOptions<object>);
 
   if (fastify.hasRequestDecorator('session') || fastify.hasRequestDecorator(REQUEST_SESSION)) {
     throw new Error(
@@ -55,7 +64,7 @@ async function lixSessionPlugin(fastify: FastifyInstance, options: LixSessionOpt
   fastify.decorateRequest(REQUEST_SESSION, null);
   fastify.decorateRequest('session', {
     getter(this: FastifyRequest) {
-      return (this as WithSession)[REQUEST_SESSION]?.session;
+      return (this as WithSession)[REQUEST_SESSION]?.session as FastifyRequest['session'];
     },
   });
   fastify.decorateRequest('sessionId', {
@@ -65,15 +74,15 @@ async function lixSessionPlugin(fastify: FastifyInstance, options: LixSessionOpt
   });
   fastify.decorateRequest('guest', {
     getter(this: FastifyRequest) {
-      return (this as WithSession)[REQUEST_SESSION]?.guest;
+      return (this as WithSession)[REQUEST_SESSION]?.guest as FastifyRequest['guest'];
     },
   });
-  fastify.decorateRequest('login', login);
+  fastify.decorateRequest('login', login as unknown as FastifyRequest['login']);
   fastify.decorateRequest('logout', logout);
   fastify.decorateRequest('logoutAll', logoutAll);
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const session = handler.begin(request.headers.cookie, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    const session = handler.begin(request.headers.cookie, { ip: request.ip, userAgent: request.headers['user-agent'] }, request);
     try {
       await session.load();
     } catch (error) {

@@ -1,5 +1,5 @@
-import type { GuestSession, LoginOptions } from './handler-options';
 import type { SessionData } from './options';
+import type { GuestSession, LoginOptions } from './session-handler';
 import type { Session, SessionInput, SessionStore } from './session-store';
 
 /*

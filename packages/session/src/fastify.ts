@@ -9,10 +9,11 @@
  * @module lix-cache-session/fastify
  */
 export { lixSession, sessionErrorHandler } from './fastify-plugin';
-export type { FastifyErrorHandler } from './fastify-plugin';
+export type { FastifyErrorHandler, LixSessionOptions } from './fastify-plugin';
 export { csrfProtection } from './fastify-csrf';
-export type { FastifyCsrfOptions } from './fastify-csrf';
+export type { CsrfOptions } from './csrf';
 export { isCacheUnavailable, UNAVAILABLE_BODY } from './responses';
-export type { GuestOptions, GuestSession, LixSessionOptions, LoginOptions } from './handler-options';
+export type { GuestOptions } from './handler-options';
+export type { GuestSession, LoginOptions } from './session-handler';
 export type { SessionCookieOptions } from './cookies';
 export type { Register, RegisteredSessionData } from './fastify-types';
