@@ -45,6 +45,12 @@ function routes(app: FastifyInstance, store: SessionStore): void {
     const session = await login(request, { userId: String(body?.userId ?? 'user-1'), name: 'Alice' }, { rememberMe: body?.rememberMe === true });
     return { csrfToken: session.csrfToken };
   });
+  app.post('/login-echo', async (request) => {
+    const before = { session: request.session ?? null, sessionId: request.sessionId ?? null };
+    const session = await login(request, { userId: 'echo', name: 'Echo' });
+    // The getters follow the request's state: signed in now, under the new id.
+    return { before, same: request.session === (session as unknown), userId: sessionOf(request)?.userId, sessionId: request.sessionId };
+  });
   app.get('/me', async (request, reply) => {
     if (!request.session) return reply.code(401).send({ error: 'Not authenticated' });
     return { session: sessionOf(request), sessionId: request.sessionId };
@@ -136,6 +142,12 @@ describe('login, profile, logout', () => {
     expect((await client.get('/me')).status).toBe(401);
     expect((await stolen.get('/me')).status).toBe(401);
     expect(await store.get(id)).toBeNull();
+  });
+
+  it('updates request.session and request.sessionId within the request that signs in', async () => {
+    const client = new CookieClient(await appWith({ store: memoryStore(), cookie: { secure: false } }));
+    const { body } = await client.post('/login-echo', {});
+    expect(body).toEqual({ before: { session: null, sessionId: null }, same: true, userId: 'echo', sessionId: client.cookies.get('lix.sid') });
   });
 
   it('logs out every device with logoutAll', async () => {
