@@ -219,9 +219,13 @@ export class LixSessionStore extends Store {
     return this.ttl;
   }
 
-  /** JSON sessions are stored as objects (readable in the cache); a custom serializer's as its string. */
+  /**
+   * JSON sessions are stored as objects (readable in the cache); a custom serializer's as its
+   * string. Either way encoded now, as connect-redis does: the cache client may send the value
+   * later (batching), and what is stored must be the session as it was when `set` was called.
+   */
   private encode(session: StoredExpressSession): unknown {
-    if (this.serializer === JSON) return session;
+    if (this.serializer === JSON) return JSON.parse(JSON.stringify(session)) as unknown;
     const text = this.serializer.stringify(session);
     if (typeof text !== 'string') throw new TypeError(`LixSessionStore: serializer.stringify returned ${describe(text)}; it must return a string.`);
     return text;

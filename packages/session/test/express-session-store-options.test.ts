@@ -60,6 +60,18 @@ describe('promise API (connect-redis 9)', () => {
     expect(failure).toBeInstanceOf(LixConnectionError);
     await down.cache.close();
   });
+
+  it('stores the session as it was when set was called, even if it changes before the write is done', async () => {
+    // memory:// writes after a tick without copying the value; the Lix server's client encodes at once.
+    for (const store of [new LixSessionStore({ cache, prefix: 'p12:' }), new LixSessionStore({ cache: 'memory://snapshot', prefix: 'p12:' })]) {
+      const session = { cookie: cookie(60), step: 1 };
+      const pending = store.set('sid', session);
+      session.step = 2;
+      await pending;
+      expect(await store.get('sid')).toMatchObject({ step: 1 });
+      if (store.cache !== cache) await store.cache.close();
+    }
+  });
 });
 
 describe('options (connect-redis 9)', () => {
