@@ -175,8 +175,10 @@ export const SECURITY_ROWS: SecurityRow[] = [
       expect((await client.get('/api/preferences')).body.theme).toBe('light');
 
       expect((await client.put('/api/preferences/theme', { theme: 'dark' }, { csrf: token })).status).toBe(200);
-      expect((await client.get('/api/csrf-token')).body.csrfToken).toBe(token);
       expect((await client.get('/api/preferences')).body.theme).toBe('dark');
+      // HTML forms send it as a csrfToken body field instead.
+      expect((await client.put('/api/preferences/theme', { theme: 'light', csrfToken: token }, { csrf: false })).status).toBe(200);
+      expect((await client.get('/api/csrf-token')).body.csrfToken).toBe(token);
     },
   },
   {
@@ -193,6 +195,7 @@ export const SECURITY_ROWS: SecurityRow[] = [
       expect(attempt.body).toEqual({ error: 'Session not found' });
       expect((await alice.get('/api/profile')).status).toBe(200);
       expect((await alice.get('/api/sessions')).body.sessions.some((s: { id: string }) => s.id === handle)).toBe(true);
+      expect((await bob.delete('/api/sessions/not-a-handle')).status).toBe(404);
     },
   },
   {
