@@ -57,6 +57,8 @@ const SID = 'lix.sid';
 const SECURE_SID = '__Host-lix.sid';
 const REMEMBER = 'lix.remember';
 const SECURE_REMEMBER = '__Host-lix.remember';
+const GUEST = 'lix.guest';
+const SECURE_GUEST = '__Host-lix.guest';
 /** A well-formed session id (43 base64url characters) that no login ever issued. */
 const PLANTED = 'A'.repeat(43);
 const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'admin-carol' };
@@ -85,6 +87,16 @@ async function signedOut(client: CookieClient, { intervalMs, what }: { intervalM
   let last: ClientResponse | undefined;
   await waitFor(async () => (last = await client.get('/api/profile')).status === 401, { timeoutMs: 8000, intervalMs, what });
   return last!;
+}
+
+/** A visitor who put `item` in the cart without signing in: a saved guest session, and its CSRF token. */
+async function guestWithCart(app: AppProcess, item: string): Promise<CookieClient> {
+  const guest = new CookieClient(app.url);
+  const added = await guest.post('/api/cart', { item }); // the first write: no cookie yet, nothing to forge
+  expect(added.status, JSON.stringify(added.body)).toBe(200);
+  expect(guest.cookies.has(GUEST) || guest.cookies.has(SECURE_GUEST)).toBe(true);
+  expect((await guest.get('/api/csrf-token')).status).toBe(200); // the jar keeps the token it returns
+  return guest;
 }
 
 /** A token of the same length that differs in its last character. */
@@ -125,14 +137,34 @@ export const SECURITY_ROWS: SecurityRow[] = [
     },
   },
   {
-    title: 'cookie flags with COOKIE_SECURE=true: __Host-lix.sid, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain',
+    title: 'fixation (guests): login replaces the guest cookie’s id, and a copy of the guest cookie signs nobody in',
+    async run({ main }) {
+      const guest = await guestWithCart(main, 'book');
+      const guestId = guest.cookies.get(GUEST)!;
+      const copy = guest.clone();
+      const login = await guest.post('/api/login', { username: 'alice', password: 'wonderland' });
+      expect(login.status).toBe(200);
+      expectCleared(login, GUEST);
+      expect(cookieOn(login, SID).value).not.toBe(guestId);
+      expect([...guest.cookies.values()]).not.toContain(guestId);
+
+      const stale = await copy.get('/api/cart'); // the guest session ended at login
+      expect(stale.body).toEqual({ cart: [] });
+      expectCleared(stale, GUEST);
+      expect((await copy.get('/api/profile')).status).toBe(401);
+    },
+  },
+  {
+    title: 'cookie flags with COOKIE_SECURE=true: __Host-lix.sid (and .remember, .guest), Secure, HttpOnly, SameSite=Lax, Path=/, no Domain',
     async run({ secure }) {
       const client = new CookieClient(secure.url);
       const login = await client.post('/api/login', { username: 'alice', password: 'wonderland', rememberMe: true });
       expect(login.status).toBe(200);
       expect(cookieAttributes(login.setCookies, SID)).toBeUndefined();
-      for (const name of [SECURE_SID, SECURE_REMEMBER]) {
-        const cookie = cookieOn(login, name);
+      const guest = await new CookieClient(secure.url).post('/api/cart', { item: 'book' });
+      expect(cookieAttributes(guest.setCookies, GUEST)).toBeUndefined();
+      for (const [response, name] of [[login, SECURE_SID], [login, SECURE_REMEMBER], [guest, SECURE_GUEST]] as const) {
+        const cookie = cookieOn(response, name);
         expect(cookie.secure).toBe(true);
         expect(cookie.httponly).toBe(true);
         expect(String(cookie.samesite).toLowerCase()).toBe('lax');
@@ -143,7 +175,7 @@ export const SECURITY_ROWS: SecurityRow[] = [
     },
   },
   {
-    title: 'cookie flags with COOKIE_SECURE=false: lix.sid, HttpOnly, SameSite=Lax, Path=/, not Secure',
+    title: 'cookie flags with COOKIE_SECURE=false: lix.sid and lix.guest, HttpOnly, SameSite=Lax, Path=/, not Secure',
     async run({ main }) {
       const login = await new CookieClient(main.url).post('/api/login', { username: 'alice', password: 'wonderland' });
       expect(login.status).toBe(200);
@@ -155,6 +187,11 @@ export const SECURITY_ROWS: SecurityRow[] = [
       expect(cookie.path).toBe('/');
       expect(cookie.secure).toBeUndefined();
       expect(cookie.domain).toBeUndefined();
+      const guest = await new CookieClient(main.url).post('/api/cart', { item: 'book' });
+      const guestCookie = cookieOn(guest, GUEST);
+      expect(guestCookie.httponly).toBe(true);
+      expect(String(guestCookie.samesite).toLowerCase()).toBe('lax');
+      expect(guestCookie.path).toBe('/');
     },
   },
   {
@@ -179,6 +216,21 @@ export const SECURITY_ROWS: SecurityRow[] = [
       // HTML forms send it as a csrfToken body field instead.
       expect((await client.put('/api/preferences/theme', { theme: 'light', csrfToken: token }, { csrf: false })).status).toBe(200);
       expect((await client.get('/api/csrf-token')).body.csrfToken).toBe(token);
+    },
+  },
+  {
+    title: 'CSRF (guests): once a guest session is saved, its unsafe requests (login included) need its token too',
+    async run({ main }) {
+      const guest = await guestWithCart(main, 'book');
+      const token = guest.csrfToken!;
+      expect((await guest.post('/api/cart', { item: 'pen' }, { csrf: false })).status).toBe(403);
+      expect((await guest.post('/api/cart', { item: 'pen' }, { csrf: tampered(token) })).status).toBe(403);
+      expect((await guest.put('/api/preferences/theme', { theme: 'dark' }, { csrf: false })).status).toBe(403);
+      expect((await guest.get('/api/cart')).body).toEqual({ cart: ['book'] });
+      expect((await guest.post('/api/cart', { item: 'pen' }, { csrf: token })).body).toEqual({ cart: ['book', 'pen'] });
+      // Logging in from a guest session is an unsafe request of that session as well.
+      expect((await guest.post('/api/login', { username: 'bob', password: 'builder' }, { csrf: false })).status).toBe(403);
+      expect((await guest.post('/api/login', { username: 'bob', password: 'builder' }, { csrf: token })).status).toBe(200);
     },
   },
   {
@@ -258,20 +310,54 @@ export const SECURITY_ROWS: SecurityRow[] = [
     },
   },
   {
+    title: 'guest sessions: reading sets no cookie, the first write does; login keeps the cart, drops the theme, under a new id',
+    async run({ main }) {
+      const visitor = new CookieClient(main.url);
+      const look = await visitor.get('/api/cart');
+      expect(look.status).toBe(200);
+      expect(look.body).toEqual({ cart: [] });
+      expect(look.setCookies).toEqual([]); // nothing written, nothing stored
+
+      const added = await visitor.post('/api/cart', { item: 'book' });
+      expect(added.body).toEqual({ cart: ['book'] });
+      const guestId = cookieOn(added, GUEST).value as string;
+      expect((await visitor.get('/api/csrf-token')).status).toBe(200);
+      expect((await visitor.put('/api/preferences/theme', { theme: 'dark' })).status).toBe(200);
+      expect((await visitor.get('/api/preferences')).body).toEqual({ theme: 'dark', cart: ['book'] });
+
+      expect((await visitor.post('/api/login', { username: 'bob', password: 'builder' })).status).toBe(200);
+      expect(visitor.cookies.has(GUEST)).toBe(false);
+      expect(visitor.cookies.get(SID)).not.toBe(guestId);
+      expect((await visitor.get('/api/preferences')).body).toEqual({ theme: 'light', cart: ['book'] });
+      expect((await visitor.get('/api/profile')).body.username).toBe('bob');
+    },
+  },
+  {
     title: 'cache down: requests with a session answer 503 with Retry-After and a JSON body, never as signed out',
     async run({ down, downServer }) {
       const alice = await signIn(down, 'alice');
+      const guest = await guestWithCart(down, 'book');
       expect((await alice.get('/api/profile')).status).toBe(200);
       await downServer.stop();
 
-      for (const response of [await alice.get('/api/profile'), await alice.get('/api/sessions'), await alice.put('/api/preferences/theme', { theme: 'dark' })]) {
+      const responses = [
+        await alice.get('/api/profile'),
+        await alice.get('/api/sessions'),
+        await alice.put('/api/preferences/theme', { theme: 'dark' }),
+        await guest.get('/api/cart'),
+        await guest.post('/api/cart', { item: 'pen' }),
+        await new CookieClient(down.url).post('/api/cart', { item: 'pen' }), // a new guest's first write cannot be stored
+      ];
+      for (const response of responses) {
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
         expect(response.body.error).toBe('Session store unavailable');
         expect(typeof response.body.message).toBe('string');
       }
-      expect(alice.cookies.has(SID)).toBe(true); // nothing is cleared while the store cannot answer
+      // Nothing is cleared while the store cannot answer.
+      expect(alice.cookies.has(SID)).toBe(true);
+      expect(guest.cookies.has(GUEST)).toBe(true);
       const login = await new CookieClient(down.url).post('/api/login', { username: 'bob', password: 'builder' });
       expect(login.status).toBe(503);
       expect(login.body.error).toBe('Session store unavailable');
