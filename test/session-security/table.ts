@@ -18,8 +18,17 @@
  *
  * `start(cacheUrl, env)` must start the app on a free port with `LIX_CACHE_URL=cacheUrl`
  * plus `env` (COOKIE_SECURE, SESSION_IDLE_TIMEOUT, ...) and resolve once `/health` answers;
- * test/helpers/app-process.ts does that for any command. The table starts five apps and
- * two Lix servers once, in parallel, and shares them between its rows.
+ * `startAppProcess` (test/helpers/app-process.ts) does that for any command:
+ *
+ * ```ts
+ * describeSessionSecurity('fastify', (cacheUrl, env) =>
+ *   startAppProcess({ command: [process.execPath, '--import', 'tsx', 'src/server.ts'], cwd: EXAMPLE_DIR, cacheUrl, env }),
+ * );
+ * ```
+ *
+ * The table starts five instances of the app (plain and secure cookies, short idle and
+ * absolute timeouts, one on a Lix server the cache-down row stops) and two Lix servers,
+ * once and in parallel, and shares them between its rows, which run in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppProcess } from '../helpers/app-process';
@@ -38,7 +47,7 @@ export interface SecurityApps {
   main: AppProcess;
   /** COOKIE_SECURE=true (`__Host-lix.sid`). */
   secure: AppProcess;
-  /** SESSION_IDLE_TIMEOUT=1.5 s. */
+  /** SESSION_IDLE_TIMEOUT=2 s. */
   idle: AppProcess;
   /** SESSION_ABSOLUTE_TIMEOUT=2 s, a long idle timeout. */
   absolute: AppProcess;
@@ -285,14 +294,14 @@ export const SECURITY_ROWS: SecurityRow[] = [
     title: 'idle timeout: a used session slides past SESSION_IDLE_TIMEOUT, an unused one ends and its cookie is cleared',
     async run({ idle }) {
       const client = await signIn(idle, 'alice');
-      // Used every 300 ms for 2.5 s (past the 1.5 s idle timeout): each use slides it.
-      const until = Date.now() + 2500;
+      // Used every 300 ms for 3 s (past the 2 s idle timeout): each use slides it.
+      const until = Date.now() + 3000;
       while (Date.now() < until) {
         expect((await client.get('/api/profile')).status).toBe(200);
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
-      // Polled 2 s apart, longer than the idle timeout: a probe that still finds it slides it again.
-      const expired = await signedOut(client, { intervalMs: 2000, what: 'the idle session to expire' });
+      // Polled 2.5 s apart, longer than the idle timeout: a probe that still finds it slides it again.
+      const expired = await signedOut(client, { intervalMs: 2500, what: 'the idle session to expire' });
       expectCleared(expired, SID);
     },
   },
@@ -386,7 +395,7 @@ export function describeSessionSecurity(name: string, start: StartApp): void {
       const [main, secure, idle, absolute, down] = await Promise.all([
         launch(server.url, {}),
         launch(server.url, { COOKIE_SECURE: 'true' }),
-        launch(server.url, { SESSION_IDLE_TIMEOUT: '1.5' }),
+        launch(server.url, { SESSION_IDLE_TIMEOUT: '2' }),
         launch(server.url, { SESSION_ABSOLUTE_TIMEOUT: '2', SESSION_IDLE_TIMEOUT: '60' }),
         launch(downServer.url, {}),
       ]);
