@@ -1,6 +1,9 @@
 import type { SessionData } from './options';
-import type { GuestSession, LoginOptions } from './session-handler';
-import type { Session, SessionInput, SessionStore } from './session-store';
+import type { GuestSession as LixGuestSession, LoginOptions as LixLoginOptions } from './session-handler';
+import type { Session as LixSession, SessionInput as LixSessionInput, SessionStore } from './session-store';
+
+// Inside `declare module 'fastify'` below, names resolve in fastify's scope first, where
+// @fastify/session declares an interface `Session`: hence the Lix* aliases.
 
 /*
  * @fastify/session declares `request.session` too, with another type, and two declarations
@@ -32,19 +35,19 @@ declare module 'fastify' {
      * fields freely: only the changed ones are written back, before the response goes out.
      * Read-only itself: sign in with `request.login()`, out with `request.logout()`.
      */
-    readonly session: Session<RegisteredSessionData> | undefined;
+    readonly session: LixSession<RegisteredSessionData> | undefined;
     /** The session id (the cookie value), or undefined. Never log or send it elsewhere. */
     readonly sessionId: string | undefined;
     /**
      * With the plugin's `guest` option on and nobody signed in: the visitor's guest data
      * (written, and its cookie set, on the first change only). Undefined otherwise.
      */
-    readonly guest: GuestSession<RegisteredSessionData> | undefined;
+    readonly guest: LixGuestSession<RegisteredSessionData> | undefined;
     /**
      * Sign `user` in: ends the current session, if any, and creates one under a NEW id
      * (no session fixation), sets the cookie, and `request.session`.
      */
-    login(user: SessionInput<RegisteredSessionData> & { userId: string }, options?: LoginOptions): Promise<Session<RegisteredSessionData>>;
+    login(user: LixSessionInput<RegisteredSessionData> & { userId: string }, options?: LixLoginOptions): Promise<LixSession<RegisteredSessionData>>;
     /** End this session (and its remember-me token) and clear the cookies. */
     logout(): Promise<void>;
     /** End every session and remember-me token of the signed-in user, this one too. Resolves how many sessions ended. */
