@@ -9,16 +9,18 @@
  * @module lix-cache-session/hono
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';
-import type { GuestOptions, LixSessionOptions } from './handler-options';
+import { createCsrfCheck, type CsrfOptions } from './csrf';
+import type { LixSessionOptions } from './handler-options';
 import type { SessionData } from './options';
-import { isCacheUnavailable, UNAVAILABLE_BODY, unavailableResponse } from './responses';
-import { createSessionHandler, type ErrorResponse, type GuestSession, type LoginOptions, type RequestSession } from './session-handler';
+import { isCacheUnavailable, unavailableResponse, type ErrorResponse } from './responses';
+import { createSessionHandler, type GuestSession, type LoginOptions, type RequestSession } from './session-handler';
 import type { Session, SessionInput } from './session-store';
 
-export type { GuestOptions, LixSessionOptions } from './handler-options';
+export { isCacheUnavailable, UNAVAILABLE_BODY } from './responses';
 export type { SessionCookieOptions } from './cookies';
-export type { ErrorResponse, GuestSession, LoginOptions } from './session-handler';
-export { isCacheUnavailable, UNAVAILABLE_BODY };
+export type { CsrfOptions } from './csrf';
+export type { GuestOptions, LixSessionOptions } from './handler-options';
+export type { GuestSession, LoginOptions } from './session-handler';
 
 /** Options of the Hono `lixSession(options)`: the shared session options and how to find the client's address. */
 export interface HonoSessionOptions<D extends object = SessionData, N extends string = string> extends LixSessionOptions<D, N> {
@@ -36,6 +38,8 @@ export interface HonoSessionOptions<D extends object = SessionData, N extends st
    * Never read `x-forwarded-for` unless a proxy you run overwrites it: clients can send any value.
    */
   clientIp?: (c: Context) => string | undefined;
+  /** Called with errors that kept a session change from being saved, and the request's context (default: `console.error`). */
+  onSaveError?: (error: unknown, c: Context) => void;
 }
 
 /** What `lixSession()` puts on the context (`c.get(...)`, `c.var...`). */
@@ -145,7 +149,7 @@ export function lixSession<D extends object = SessionData, N extends string = st
   const handler = createSessionHandler(shared as LixSessionOptions<object>);
 
   return async function lixSessionMiddleware(c, next) {
-    const request = handler.begin(c.req.header('cookie'), { ip: clientIp?.(c as Context), userAgent: c.req.header('user-agent') });
+    const request = handler.begin(c.req.header('cookie'), { ip: clientIp?.(c as Context), userAgent: c.req.header('user-agent') }, c);
     try {
       await request.load();
     } catch (error) {
@@ -215,23 +219,24 @@ async function bodyField(c: Context, field: string): Promise<unknown> {
 
 /**
  * CSRF protection bound to the session (mount it after `lixSession()`). Unsafe requests
- * (POST, PUT, PATCH, DELETE, ...) that carry a session or guest session must send its
- * `csrfToken` in the `x-csrf-token` header or a `csrfToken` field of a JSON or form body;
- * it is compared in constant time, and a missing or wrong token gets a 403 JSON answer.
- * Safe methods pass, and so do requests without a session, such as the login itself.
+ * (POST, PUT, PATCH, DELETE, ...) that carry a session, or a saved guest session, must
+ * send its `csrfToken` in the `x-csrf-token` header or a `csrfToken` field of a JSON or
+ * form body; it is compared in constant time, and a missing or wrong token gets a 403 JSON
+ * answer. Safe methods pass, and so do requests without a session, such as the login itself.
  *
- * The body is read from a copy, so the route reads it as usual.
+ * The body is read from a copy of the request, only when the header is absent, so the
+ * route reads it as usual (`c.req.json()`, `c.req.parseBody()`, a validator, `c.req.raw`).
+ * Options (header and field names, safe methods) are checked once: a bad one throws a `TypeError`.
  */
-export function csrfProtection(): MiddlewareHandler {
+export function csrfProtection(options: CsrfOptions = {}): MiddlewareHandler {
+  const csrf = createCsrfCheck(options);
   return async function csrfCheck(c, next) {
     const request = requestOf(c, 'csrfProtection()');
-    const fromHeader = c.req.header('x-csrf-token');
-    let refused = request.checkCsrf(c.req.method, fromHeader);
-    if (refused && fromHeader === undefined) {
-      const fromBody = await bodyField(c, 'csrfToken');
-      if (fromBody !== undefined) refused = request.checkCsrf(c.req.method, fromBody);
+    if (csrf.needsToken(c.req.method) && request.csrfToken !== undefined) {
+      const sent = c.req.header(csrf.header) ?? (await bodyField(c, csrf.field));
+      const refused = csrf.check(request, c.req.method, sent);
+      if (refused) return c.json(refused, 403);
     }
-    if (refused) return c.json(refused, 403);
     await next();
   };
 }
