@@ -9,6 +9,7 @@
  * @module lix-cache-session/hono
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';
+import { clientAddress, compileTrust, type TrustProxy } from './client-address';
 import { createCsrfCheck, type CsrfOptions } from './csrf';
 import type { LixSessionOptions } from './handler-options';
 import type { SessionData } from './options';
@@ -19,6 +20,7 @@ import type { Session, SessionInput } from './session-store';
 export { isCacheUnavailable, UNAVAILABLE_BODY } from './responses';
 export type { SessionCookieOptions } from './cookies';
 export type { CsrfOptions } from './csrf';
+export type { TrustProxy } from './client-address';
 export type { GuestOptions, LixSessionOptions } from './handler-options';
 export type { GuestSession, LoginOptions } from './session-handler';
 
@@ -35,9 +37,17 @@ export interface HonoSessionOptions<D extends object = SessionData, N extends st
    * import { getConnInfo } from '@hono/node-server/conninfo';
    * lixSession({ store, clientIp: (c) => getConnInfo(c).remote.address });
    * ```
-   * Never read `x-forwarded-for` unless a proxy you run overwrites it: clients can send any value.
+   * Behind proxies, return the peer's address here and set `trustProxy`, rather than
+   * reading `x-forwarded-for` yourself: clients can send any value in it.
    */
   clientIp?: (c: Context) => string | undefined;
+  /**
+   * Which proxies to trust, as Express's `trust proxy` setting: `true`, a hop count, addresses
+   * or subnets (`'loopback'`, `'10.0.0.0/8'`), or a function. The client's address is then
+   * the nearest `X-Forwarded-For` entry not added by a trusted proxy, starting from the
+   * peer that `clientIp` returns (so it needs `clientIp`). Default: none trusted.
+   */
+  trustProxy?: TrustProxy;
   /** Called with errors that kept a session change from being saved, and the request's context (default: `console.error`). */
   onSaveError?: (error: unknown, c: Context) => void;
 }
@@ -142,14 +152,19 @@ export function lixSession<D extends object = SessionData, N extends string = st
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('lixSession(options) needs an options object with a SessionStore: lixSession({ store: new SessionStore() }).');
   }
-  const { clientIp, ...shared } = options;
+  const { clientIp, trustProxy, ...shared } = options;
   if (clientIp !== undefined && typeof clientIp !== 'function') {
     throw new TypeError(`lixSession: clientIp must be a function (c) => string | undefined, such as (c) => getConnInfo(c).remote.address; got ${typeof clientIp}.`);
+  }
+  const trust = trustProxy === undefined ? undefined : compileTrust(trustProxy);
+  if (trust && !clientIp) {
+    throw new TypeError('lixSession: trustProxy needs clientIp, which returns the address of the peer (your nearest proxy): clientIp: (c) => getConnInfo(c).remote.address.');
   }
   const handler = createSessionHandler(shared as LixSessionOptions<object>);
 
   return async function lixSessionMiddleware(c, next) {
-    const request = handler.begin(c.req.header('cookie'), { ip: clientIp?.(c as Context), userAgent: c.req.header('user-agent') }, c);
+    const ip = clientIp && clientAddress(clientIp(c as Context), c.req.header('x-forwarded-for'), trust);
+    const request = handler.begin(c.req.header('cookie'), { ip, userAgent: c.req.header('user-agent') }, c);
     try {
       await request.load();
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { LixCache } from 'lix-cache-sdk';
 import { SessionStore, type SessionStoreOptions } from 'lix-cache-session';
 import { csrfProtection, lixSession, login, logout, logoutAll, type HonoSessionOptions, type LixSessionEnv } from 'lix-cache-session/hono';
@@ -233,6 +233,19 @@ describe('lixSession() on Node (@hono/node-server), against a Lix server', () =>
     const [device] = await store.list('user-1');
     expect(device).toMatchObject({ deviceName: 'Laptop', lastIP: '127.0.0.1' });
   });
+
+  it('takes the client address from X-Forwarded-For only through proxies it trusts (trustProxy)', async () => {
+    const clientIp = (c: Context) => getConnInfo(c).remote.address;
+    const trusting = serverStore();
+    const direct = serverStore();
+    const behindProxy = new CookieClient(await listen(appWith({ store: trusting, cookie: { secure: false }, clientIp, trustProxy: 'loopback' })));
+    const spoofing = new CookieClient(await listen(appWith({ store: direct, cookie: { secure: false }, clientIp })));
+    const forwarded = { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' } };
+    await behindProxy.post('/login', {}, forwarded);
+    await spoofing.post('/login', {}, forwarded);
+    expect((await trusting.list('user-1'))[0]!.lastIP).toBe('203.0.113.9'); // the nearest untrusted hop
+    expect((await direct.list('user-1'))[0]!.lastIP).toBe('127.0.0.1'); // no trust: the header is ignored
+  });
 });
 
 describe('when the cache is unreachable', () => {
@@ -296,6 +309,8 @@ describe('options and misuse', () => {
     expect(() => lixSession({} as never)).toThrow(/needs a SessionStore/);
     expect(() => lixSession({ store: {} as never })).toThrow(/needs a SessionStore/);
     expect(() => lixSession({ store, clientIp: '127.0.0.1' as never })).toThrow(/clientIp must be a function.*getConnInfo/);
+    expect(() => lixSession({ store, trustProxy: 'loopback' })).toThrow(/trustProxy needs clientIp/);
+    expect(() => lixSession({ store, clientIp: () => undefined, trustProxy: 'not an address' })).toThrow(TypeError);
     expect(() => lixSession({ store, cookie: { sameSite: 'sometimes' as never } })).toThrow(/sameSite must be 'lax', 'strict' or 'none'/);
     expect(() => lixSession({ store, guest: { keep: 'cart' as never } })).toThrow(/guest.keep must be an array/);
     expect(() => lixSession({ store, rememberMe: {} as never })).toThrow(/loadUser/);
