@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { SessionStore } from 'lix-cache-session';
-import { csrfProtection, isCacheUnavailable, lixSession, login, logout, logoutAll, type LixSessionEnv } from 'lix-cache-session/hono';
+import { csrfProtection, isCacheUnavailable, lixSession, login, logout, logoutAll, type LixSessionEnv, type TrustProxy } from 'lix-cache-session/hono';
 import { z } from 'zod';
 import { loadUser, validateCredentials, type User } from './users';
 
@@ -27,8 +27,10 @@ export interface AppOptions {
   sessions: AppSessionStore;
   /** Secure cookies (HTTPS only). Off for plain-HTTP development and tests. */
   secureCookies: boolean;
-  /** The client's address, for the device list and IP binding (see README). */
+  /** The peer's address, for the device list and IP binding (on Node: getConnInfo; see README). */
   clientIp?: (c: Context) => string | undefined;
+  /** Proxies to trust for X-Forwarded-For, as Express's `trust proxy` (see README). */
+  trustProxy?: TrustProxy;
   /** Demo knob: ms the preference and cart routes wait before changing the session, to show parallel writes both persist. */
   writeDelayMs?: number;
 }
@@ -51,7 +53,7 @@ async function jsonBody(c: Context): Promise<Record<string, unknown> | undefined
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The session app on Hono and lix-cache-session. */
-export function createApp({ sessions, secureCookies, clientIp, writeDelayMs = 0 }: AppOptions): Hono<AppEnv> {
+export function createApp({ sessions, secureCookies, clientIp, trustProxy, writeDelayMs = 0 }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(
@@ -67,6 +69,7 @@ export function createApp({ sessions, secureCookies, clientIp, writeDelayMs = 0 
         },
       },
       clientIp,
+      trustProxy,
     }),
   );
   // Unsafe methods with a session (or guest session) need its CSRF token; login with none passes.
