@@ -4,8 +4,8 @@
  * `c.get('guest')`), the helpers `login(c, user)`, `logout(c)` and `logoutAll(c)` sign
  * users in and out, and `csrfProtection()` checks the session's CSRF token.
  *
- * Web-standard only (no `node:` import in this entry's graph), so it runs on Node (through
- * `@hono/node-server`), Deno, Bun, and Workers alike.
+ * Web-standard only (Request, Response, Web Crypto; no `node:` import of its own), so it runs
+ * on Node (through `@hono/node-server`), Deno, Bun, and Workers alike.
  * @module lix-cache-session/hono
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';

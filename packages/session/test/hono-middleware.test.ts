@@ -351,4 +351,19 @@ describe('the web-standard path: app.fetch(Request), no Node server', () => {
     expect(out.headers.getSetCookie()[0]).toMatch(/^lix\.sid=; Max-Age=0/);
     expect((await call('GET', '/profile', { cookie })).status).toBe(401);
   });
+
+  it('puts its cookies on a response whose headers are immutable (Response.redirect, a proxied fetch)', async () => {
+    const store = new SessionStore<Data>({ cache: `memory://hono-fetch-${++counter}` });
+    stores.push(store);
+    const app = new Hono<Env>();
+    app.use(lixSession({ store, cookie: { secure: false } }));
+    app.post('/login', async (c) => {
+      await login(c, { userId: 'user-1', name: 'Alice' });
+      return Response.redirect('http://app.test/profile', 303);
+    });
+    const response = await app.fetch(new Request('http://app.test/login', { method: 'POST' }));
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('http://app.test/profile');
+    expect(response.headers.getSetCookie()).toEqual([expect.stringMatching(/^lix\.sid=[\w-]{43}; /)]);
+  });
 });
