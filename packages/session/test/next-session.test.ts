@@ -51,7 +51,7 @@ describe('session error answers', () => {
 
 describe('sessions.guard', () => {
   async function signedIn(rememberMe = false) {
-    const store = memoryStore();
+    const store = new SessionStore<{ username: string }>({ cache: `memory://next-${++counter}` });
     const sessions = nextSession({
       store,
       cookie: { secure: false },
