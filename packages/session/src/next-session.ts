@@ -1,4 +1,4 @@
-import { parse, type SerializeOptions } from 'cookie';
+import type { SerializeOptions } from 'cookie';
 import { cookies, headers } from 'next/headers';
 import { NextResponse } from 'next/server';
 import { createCsrfCheck, type CsrfCheck, type CsrfOptions } from './csrf';
@@ -192,7 +192,14 @@ export class NextRequestSession<D extends object = SessionData> {
     const pending = this.request.takeCookies();
     if (pending.length === 0) return;
     const store = await cookies();
-    for (const cookie of pending) store.set(cookie.name, cookie.value, nextCookieOptions(cookie.options));
+    try {
+      for (const cookie of pending) store.set(cookie.name, cookie.value, nextCookieOptions(cookie.options));
+    } catch (error) {
+      throw new Error(
+        'lix-cache-session/next: the session had to set a cookie where Next.js allows none (a Server Component?). Use sessions.read() in Server Components, and sessions.get() in Route Handlers and Server Actions; put pages behind sessions.guard() in the proxy, which signs remembered users in.',
+        { cause: error },
+      );
+    }
   }
 }
 
@@ -218,17 +225,18 @@ function forwardedFor(headers: Headers, hops: number): string | undefined {
   return chain[Math.max(0, chain.length - hops)];
 }
 
-/** The Cookie header a proxy passes on: the request's cookies with this request's new and cleared ones applied. */
+/**
+ * The Cookie header a proxy passes on: the request's own, with the cookies this request set
+ * or cleared replaced (the others are passed on byte for byte).
+ */
 function forwardCookies(header: string | null, pending: PendingCookie[]): string {
-  const values = new Map(Object.entries(header ? parse(header) : {}));
-  for (const cookie of pending) {
-    if (cookie.value === '') values.delete(cookie.name);
-    else values.set(cookie.name, cookie.value);
-  }
-  return [...values]
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
-    .join('; ');
+  const changed = new Set(pending.map((cookie) => cookie.name));
+  const kept = (header ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !changed.has((part.includes('=') ? part.slice(0, part.indexOf('=')) : part).trim()));
+  const added = pending.filter((cookie) => cookie.value !== '').map((cookie) => `${cookie.name}=${encodeURIComponent(cookie.value)}`);
+  return [...kept, ...added].join('; ');
 }
 
 /** Sessions for one Next.js app: make it once (`nextSession(options)`) in a module of its own. */

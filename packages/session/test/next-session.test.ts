@@ -93,13 +93,13 @@ describe('sessions.guard', () => {
 
   it('signs a remembered user in and hands the new session cookie on to the page', async () => {
     const { sessions, store, remember } = await signedIn(true);
-    const request = new Request('http://app.test/account', { headers: { cookie: `theme=dark; lix.remember=${remember}`, 'x-forwarded-for': '198.51.100.1, 203.0.113.9' } });
+    const request = new Request('http://app.test/account', { headers: { cookie: `theme=dark; prefs={"a":1}; lix.remember=${remember}`, 'x-forwarded-for': '198.51.100.1, 203.0.113.9' } });
     const response = await sessions.guard(request, { loginPath: '/login' });
     expect(response.headers.get('x-middleware-next')).toBe('1');
     const newId = /^lix\.sid=([^;]+)/.exec(response.headers.getSetCookie().find((line) => line.startsWith('lix.sid='))!)![1]!;
     // Next.js passes x-middleware-request-* headers on to the page as its request headers.
     const forwarded = response.headers.get('x-middleware-request-cookie')!;
-    expect(forwarded).toContain('theme=dark');
+    expect(forwarded).toContain('theme=dark; prefs={"a":1}; '); // other cookies passed on as they came
     expect(forwarded).toContain(`lix.sid=${newId}`);
     expect(forwarded).not.toContain(`lix.remember=${remember}`); // rotated
     // The address the trusted proxy saw (trustProxy: 1, the rightmost entry).
