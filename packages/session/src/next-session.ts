@@ -53,7 +53,9 @@ export interface RouteOptions {
 
 /** What `sessions.read()` gives a Server Component: the session as it is, never written. */
 export interface ReadonlyRequestSession<D extends object = SessionData> {
+  /** The signed-in session, or undefined. Changes to it are never saved. */
   readonly session: Readonly<Session<D>> | undefined;
+  /** With `guest` on and nobody signed in: the guest's data (empty until a Route Handler or Server Action writes to it). */
   readonly guest: Readonly<GuestSession<D>> | undefined;
   /** The CSRF token a form or fetch on the page must send back (session or saved guest), else undefined. */
   readonly csrfToken: string | undefined;
