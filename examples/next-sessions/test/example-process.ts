@@ -91,8 +91,10 @@ async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(join(LOCK, 'pid'), 'utf8').catch(() => 'NaN'));
-      // A lock left by a process that died mid-build (no pid yet: it is being taken right now).
-      if (Number.isInteger(owner) && !alive(owner)) await rm(LOCK, { recursive: true, force: true });
+      const age = Date.now() - ((await stat(LOCK).catch(() => undefined))?.mtimeMs ?? Date.now());
+      // A lock left by a process that died mid-build (no pid yet: it is being taken right now,
+      // unless the lock is older than any build).
+      if ((Number.isInteger(owner) && !alive(owner)) || age > BUILD_TIMEOUT_MS) await rm(LOCK, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`Another next build of ${EXAMPLE_DIR} held ${LOCK} for too long.`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
