@@ -57,7 +57,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** The test process's environment minus anything that configures an app, so runs are hermetic. */
-function hermeticEnv(): NodeJS.ProcessEnv {
+export function hermeticEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (/^(LIX_|SESSION_|COOKIE_|REMEMBER_ME_|TRUST_PROXY$|EXAMPLE_|PORT$|HOST$)/.test(name)) continue;

@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../../../test/helpers/free-port';
+import { hermeticEnv, startAppProcess, type AppProcess } from '../../../test/helpers/app-process';
 
 /**
  * Build the example with `next build` (once per change: see `buildExample`) and start it as a
@@ -21,29 +21,10 @@ export const BUILD_TIMEOUT_MS = 300_000;
 
 const run = promisify(execFile);
 
-export interface ExampleProcess {
-  url: string;
-  port: number;
-  logs(): string;
-  stop(): Promise<void>;
-}
+export type ExampleProcess = AppProcess;
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-/** The environment without this machine's Lix, session and port settings (runs are hermetic). */
-function hermeticEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('LIX_') && !name.startsWith('SESSION_') && !name.startsWith('npm_') && name !== 'PORT' && name !== 'HOST' && name !== 'NODE_ENV' && name !== 'TRUST_PROXY') {
-      env[name] = value;
-    }
-  }
-  env.NEXT_TELEMETRY_DISABLED = '1';
-  return env;
-}
+/** Next.js's environment on top of the hermetic one: production mode, no telemetry. */
+const NEXT_ENV = { NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' };
 
 /** Newest modification time (ms) of `path`, or of the files under it. */
 async function newest(path: string): Promise<number> {
@@ -67,6 +48,7 @@ async function buildIsFresh(): Promise<boolean> {
   const inputs = [
     ...['src', 'next.config.ts', 'tsconfig.json', 'package.json'].map((name) => join(EXAMPLE_DIR, name)),
     ...['core', 'sdk', 'session'].map((name) => join(ROOT, 'packages', name, 'dist')),
+    join(ROOT, 'examples', 'shared', 'src'),
   ];
   const latest = Math.max(...(await Promise.all(inputs.map(newest))));
   return built.mtimeMs > latest;
@@ -119,7 +101,7 @@ export function buildExample(): Promise<void> {
     await withBuildLock(async () => {
       if (await buildIsFresh()) return; // built by another test process while we waited
       try {
-        await run(process.execPath, [NEXT_BIN, 'build'], { cwd: EXAMPLE_DIR, env: hermeticEnv(), timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 << 20 });
+        await run(process.execPath, [NEXT_BIN, 'build'], { cwd: EXAMPLE_DIR, env: { ...hermeticEnv(), ...NEXT_ENV }, timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 << 20 });
       } catch (error) {
         const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
         throw new Error(`next build of the example failed: ${(error as Error).message}\n${stdout}\n${stderr}`);
@@ -132,48 +114,6 @@ export function buildExample(): Promise<void> {
 
 export async function startExample(cacheUrl: string, env: Record<string, string> = {}): Promise<ExampleProcess> {
   await buildExample();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const childEnv: NodeJS.ProcessEnv = { ...hermeticEnv(), LIX_CACHE_URL: cacheUrl, COOKIE_SECURE: 'false', NODE_ENV: 'production', ...env };
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
-    cwd: EXAMPLE_DIR,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const gone = new Promise<void>((resolve) =>
-    child.once('close', () => {
-      live.delete(child);
-      resolve();
-    }),
-  );
-  const example: ExampleProcess = {
-    url,
-    port,
-    logs: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`The example exited (code ${child.exitCode}). Output:\n${output}`);
-    try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return example;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await example.stop();
-      throw new Error(`The example did not answer ${url}/health in time. Output:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  // `next start` reads PORT; it listens on every address, 127.0.0.1 included.
+  return startAppProcess({ command: [process.execPath, NEXT_BIN, 'start'], cwd: EXAMPLE_DIR, cacheUrl, env: { ...NEXT_ENV, ...env } });
 }
