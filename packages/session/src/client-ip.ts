@@ -1,11 +1,11 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** How a session is bound to the client's IP address. */
 export type IpBinding = 'off' | 'exact' | 'subnet';
 
-/** `::ffff:1.2.3.4` (IPv4 seen by an IPv6 socket) is 1.2.3.4. */
-export function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+/** Parsed, with `::ffff:1.2.3.4` (IPv4 seen by an IPv6 socket) as 1.2.3.4; undefined when not an address. */
+function parse(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  return ipaddr.isValid(ip) ? ipaddr.process(ip) : undefined;
 }
 
 /**
@@ -15,13 +15,11 @@ export function normalizeIp(ip: string): string {
  */
 export function sameClient(stored: string, current: string, mode: IpBinding): boolean {
   if (mode === 'off') return true;
-  const a = normalizeIp(stored);
-  const b = normalizeIp(current);
-  if (a === b) return true;
+  if (stored === current) return true;
+  const a = parse(stored);
+  const b = parse(current);
+  if (!a || !b || a.kind() !== b.kind()) return false;
+  if (a.toNormalizedString() === b.toNormalizedString()) return true;
   if (mode === 'exact') return false;
-  const family = isIPv4(a) && isIPv4(b) ? 'ipv4' : isIPv6(a) && isIPv6(b) ? 'ipv6' : undefined;
-  if (!family) return false;
-  const network = new BlockList();
-  network.addSubnet(a, family === 'ipv4' ? 24 : 64, family);
-  return network.check(b, family);
+  return a.kind() === 'ipv4' ? (a as ipaddr.IPv4).match(b as ipaddr.IPv4, 24) : (a as ipaddr.IPv6).match(b as ipaddr.IPv6, 64);
 }

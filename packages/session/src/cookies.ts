@@ -1,5 +1,4 @@
-import { serialize, type SerializeOptions } from 'cookie';
-import type { ServerResponse } from 'node:http';
+import type { SerializeOptions } from 'cookie';
 
 /** Cookie attributes every session cookie option set has. */
 interface CookieAttributes {
@@ -45,6 +44,8 @@ export type SessionCookieOptions<N extends string = string> = {
   name?: N;
   /** The remember-me cookie's name. Default: `__Host-lix.remember` or `lix.remember`, as for `name`. */
   rememberName?: string;
+  /** The guest session cookie's name (with `guest` on). Default: `__Host-lix.guest` or `lix.guest`, as for `name`. */
+  guestName?: string;
 } & (N extends `__Host-${string}`
   ? Omit<PlainCookie, 'secure' | 'path' | 'domain'> & { secure?: true; path?: '/'; domain?: undefined }
   : N extends `__Secure-${string}`
@@ -55,13 +56,17 @@ export type SessionCookieOptions<N extends string = string> = {
 export interface ResolvedCookies {
   name: string;
   rememberName: string;
-  /** Attributes of the session cookie (with Max-Age). */
+  guestName: string;
+  /** Attributes of the session and guest cookies (with Max-Age). */
   session: SerializeOptions;
   /** Attributes of the remember-me cookie (Max-Age set by the caller). */
   remember: SerializeOptions;
   /** Attributes that clear a cookie. */
   clear: SerializeOptions;
 }
+
+/** RFC 6265 token characters (what `cookie.serialize` accepts as a name). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function checkName(name: string, secure: boolean, path: string, domain: string | undefined, what: string): void {
   if (name.startsWith('__Host-') && (!secure || path !== '/' || domain !== undefined)) {
@@ -75,7 +80,7 @@ function checkName(name: string, secure: boolean, path: string, domain: string |
 /** Check the cookie options once and fill in secure defaults. */
 export function resolveCookies(options: SessionCookieOptions = {}, defaultMaxAge: number, rememberMaxAge: number): ResolvedCookies {
   if (typeof options !== 'object' || options === null) throw new TypeError('lixSession: "cookie" must be an object such as { secure: true, sameSite: "lax" }.');
-  const plain = options as PlainCookie & { name?: string; rememberName?: string };
+  const plain = options as PlainCookie & { name?: string; rememberName?: string; guestName?: string };
   const secure = plain.secure ?? true;
   const path = plain.path ?? '/';
   const domain = plain.domain;
@@ -88,27 +93,23 @@ export function resolveCookies(options: SessionCookieOptions = {}, defaultMaxAge
   const hostPrefix = secure && path === '/' && domain === undefined ? '__Host-' : '';
   const name = plain.name ?? `${hostPrefix}lix.sid`;
   const rememberName = plain.rememberName ?? `${hostPrefix}lix.remember`;
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError('lixSession: cookie.name must be a non-empty string.');
-  if (name === rememberName) throw new TypeError('lixSession: cookie.name and cookie.rememberName must differ.');
+  const guestName = plain.guestName ?? `${hostPrefix}lix.guest`;
+  for (const [option, value] of [['name', name], ['rememberName', rememberName], ['guestName', guestName]] as const) {
+    if (typeof value !== 'string' || !COOKIE_NAME.test(value)) throw new TypeError(`lixSession: cookie.${option} must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~); got ${String(value)}.`);
+  }
+  if (new Set([name, rememberName, guestName]).size !== 3) throw new TypeError('lixSession: cookie.name, cookie.rememberName and cookie.guestName must all differ.');
   checkName(name, secure, path, domain, 'cookie');
   checkName(rememberName, secure, path, domain, 'remember-me cookie');
+  checkName(guestName, secure, path, domain, 'guest cookie');
 
   const base: SerializeOptions = { httpOnly: plain.httpOnly ?? true, secure, sameSite, path };
   if (domain !== undefined) base.domain = domain;
   return {
     name,
     rememberName,
+    guestName,
     session: { ...base, maxAge: Math.floor(maxAge) },
     remember: { ...base, maxAge: Math.floor(rememberMaxAge) },
     clear: { ...base, maxAge: 0, expires: new Date(0) },
   };
-}
-
-/** Set a cookie on the response, replacing an earlier Set-Cookie for the same name (keeping the others). */
-export function setCookie(res: ServerResponse, name: string, value: string, attributes: SerializeOptions): void {
-  const line = serialize(name, value, attributes);
-  const current = res.getHeader('Set-Cookie');
-  if (current === undefined) return void res.setHeader('Set-Cookie', line);
-  const others = (Array.isArray(current) ? current : [String(current)]).filter((cookie) => !cookie.startsWith(`${name}=`));
-  res.setHeader('Set-Cookie', [...others, line]);
 }

@@ -1,7 +1,7 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestSession } from './session-handler';
 import { safeEqual } from './tokens';
 
-/** Options of `csrfProtection()`. */
+/** Options of every adapter's `csrfProtection()`. */
 export interface CsrfOptions {
   /** Request header that carries the token (default `'x-csrf-token'`). */
   header?: string;
@@ -11,27 +11,52 @@ export interface CsrfOptions {
   safeMethods?: string[];
 }
 
-/**
- * CSRF protection bound to the session (mount it after `lixSession()` and a body parser).
- * Unsafe requests (POST, PUT, PATCH, DELETE, ...) that carry a session must send the
- * session's `csrfToken` in the `x-csrf-token` header or a `csrfToken` body field; it is
- * compared in constant time, and a missing or wrong token gets 403. Safe methods pass,
- * and so do requests without a session, such as the login itself (nothing to forge).
- */
-export function csrfProtection(options: CsrfOptions = {}): RequestHandler {
-  const header = (options.header ?? 'x-csrf-token').toLowerCase();
-  const field = options.field ?? 'csrfToken';
-  const safe = new Set((options.safeMethods ?? ['GET', 'HEAD', 'OPTIONS']).map((method) => method.toUpperCase()));
+/** The 403 body of a request that failed the check. */
+export interface CsrfFailure {
+  error: 'Invalid CSRF token';
+  message: string;
+}
 
-  return function csrfCheck(req: Request, res: Response, next: NextFunction): void {
-    const session = req.session;
-    if (safe.has(req.method) || !session) return next();
-    const fromHeader = req.headers[header];
-    const sent = typeof fromHeader === 'string' ? fromHeader : (req.body as Record<string, unknown> | undefined)?.[field];
-    if (typeof sent === 'string' && safeEqual(sent, session.csrfToken)) return next();
-    res.status(403).json({
-      error: 'Invalid CSRF token',
-      message: `${typeof sent === 'string' ? 'The CSRF token does not match this session' : 'The CSRF token is missing'}: send the session's csrfToken in the ${header} header or a "${field}" body field.`,
-    });
+/** `csrfProtection` options, checked once, and the check they make. */
+export interface CsrfCheck {
+  /** Lower-case header name. */
+  header: string;
+  field: string;
+  /** Whether this method must carry a token. */
+  needsToken(method: string): boolean;
+  /** undefined when the request may pass, else the 403 body. `sent` is the header's or body field's value. */
+  check(session: RequestSession<object>, method: string, sent: unknown): CsrfFailure | undefined;
+}
+
+/**
+ * CSRF protection bound to the session, for every adapter. Unsafe requests (POST, PUT,
+ * PATCH, DELETE, ...) that carry a session or a saved guest session must send its
+ * `csrfToken` in the header or body field; it is compared in constant time. Safe methods
+ * pass, and so do requests without a session, such as the login itself (nothing to forge).
+ */
+export function createCsrfCheck(options: CsrfOptions = {}): CsrfCheck {
+  if (typeof options !== 'object' || options === null) throw new TypeError('csrfProtection(options): options must be an object such as { header: "x-csrf-token" }.');
+  const { header = 'x-csrf-token', field = 'csrfToken', safeMethods = ['GET', 'HEAD', 'OPTIONS'] } = options;
+  if (typeof header !== 'string' || header === '') throw new TypeError(`csrfProtection: "header" must be a header name such as "x-csrf-token"; got ${String(header)}.`);
+  if (typeof field !== 'string' || field === '') throw new TypeError(`csrfProtection: "field" must be a body field name such as "csrfToken"; got ${String(field)}.`);
+  if (!Array.isArray(safeMethods) || !safeMethods.every((method) => typeof method === 'string')) {
+    throw new TypeError('csrfProtection: "safeMethods" must be an array of HTTP methods such as ["GET", "HEAD", "OPTIONS"].');
+  }
+  const safe = new Set(safeMethods.map((method) => method.toUpperCase()));
+  const lower = header.toLowerCase();
+  const needsToken = (method: string) => !safe.has(method.toUpperCase());
+  return {
+    header: lower,
+    field,
+    needsToken,
+    check(session, method, sent) {
+      const expected = session.csrfToken;
+      if (expected === undefined || !needsToken(method)) return undefined;
+      if (typeof sent === 'string' && safeEqual(sent, expected)) return undefined;
+      return {
+        error: 'Invalid CSRF token',
+        message: `${typeof sent === 'string' ? 'The CSRF token does not match this session' : 'The CSRF token is missing'}: send the session's csrfToken in the ${lower} header or a "${field}" body field.`,
+      };
+    },
   };
 }

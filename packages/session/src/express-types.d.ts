@@ -1,5 +1,8 @@
 import type { SessionData } from './options';
+import type { GuestSession, LoginOptions } from './session-handler';
 import type { Session, SessionInput, SessionStore } from './session-store';
+
+export type { LoginOptions };
 
 /*
  * express-session declares `req.session` too, with another type, and two global
@@ -25,14 +28,6 @@ export interface Register {}
 /** The session data type of the registered store. */
 export type RegisteredSessionData = Register extends { store: SessionStore<infer D> } ? D : SessionData;
 
-/** Options of `req.login(user, options)`. */
-export interface LoginOptions {
-  /** Also issue a remember-me token (a long-lived, rotating cookie). Needs the middleware's `rememberMe` option. */
-  rememberMe?: boolean;
-  /** The device, for the session list. Default: a random id and a name from the User-Agent. */
-  device?: { id?: string; name?: string };
-}
-
 declare global {
   // Declaration merging is how Express types what middleware adds to a request.
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -45,6 +40,11 @@ declare global {
       session?: Session<RegisteredSessionData>;
       /** The session id (the cookie value). Never log or send it elsewhere. */
       sessionId?: string;
+      /**
+       * With `lixSession({ guest })` and nobody signed in: the guest's data. Written once a
+       * field changes; at `req.login()` its `keep` fields move into the new session.
+       */
+      guest?: GuestSession<RegisteredSessionData>;
       /**
        * Sign `user` in: ends the current session, if any, and creates one under a NEW id
        * (no session fixation), sets the cookie, and `req.session`.

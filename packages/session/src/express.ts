@@ -7,9 +7,12 @@
  * (`@types/express-session`) can still import the main entry's `SessionStore`.
  * @module lix-cache-session/express
  */
-export { lixSession, sessionErrorHandler, isCacheUnavailable, UNAVAILABLE_BODY } from './express-middleware';
-export type { LixSessionOptions, TrustProxy } from './express-middleware';
+export { lixSession, csrfProtection, sessionErrorHandler } from './express-middleware';
+export type { LixSessionOptions } from './express-middleware';
+export { isCacheUnavailable, UNAVAILABLE_BODY } from './responses';
+export type { TrustProxy } from './node-http';
 export type { SessionCookieOptions } from './cookies';
-export { csrfProtection } from './csrf';
+export type { GuestOptions } from './handler-options';
 export type { CsrfOptions } from './csrf';
+export type { GuestSession } from './session-handler';
 export type { LoginOptions, Register, RegisteredSessionData } from './express-types';

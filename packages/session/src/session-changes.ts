@@ -58,6 +58,12 @@ export class SessionChanges<S extends object> {
     return patch;
   }
 
+  /** Start recording afresh (after the changes so far were written). */
+  reset(): void {
+    this.assigned.clear();
+    this.snapshots.clear();
+  }
+
   /** The session without the proxy (for validation). */
   get value(): S {
     return this.target;
@@ -66,6 +72,6 @@ export class SessionChanges<S extends object> {
 
 function refuseManaged(field: string): void {
   if (RESERVED_FIELDS.has(field)) {
-    throw new TypeError(`req.session.${field} is managed by lix-cache-session and cannot be changed. To switch users, call req.login(); to get a new id, regenerate the session.`);
+    throw new TypeError(`session.${field} is managed by lix-cache-session and cannot be changed. To switch users, call login(); to get a new id, regenerate the session.`);
   }
 }

@@ -100,6 +100,12 @@ interface StoredFields {
 }
 type Stored = Record<string, unknown> & StoredFields;
 
+/** A guest session's data: any JSON fields but the reserved ones. */
+export type GuestData = Record<string, unknown>;
+
+/** A stored guest session. */
+type StoredGuest = GuestData & { createdAt: number; _lix: { csrf: string } };
+
 /** A remember-me series: the token currently valid for it is `token` (a hash). */
 interface Series {
   userId: string;
@@ -434,6 +440,65 @@ export class SessionStore<D extends object = SessionData> {
       if (now - this.lastAccessOf(stored, item.ttl, now) < this.options.activeWindowMs) active++;
     }
     return { totalSessions: total, activeSessions: active, averageSessionLength: total ? ageSum / total : 0, uniqueUsers: users.size };
+  }
+
+  // ---- guests -------------------------------------------------------------------------
+
+  /**
+   * Create a guest session (before login): `data` only, no user, under its own keys
+   * (`<prefix>guest:` + sha256(id)), with the session's idle and absolute timeouts. Resolves
+   * its id. The data is not checked by `schema` (a guest has no userId): it is checked
+   * when `login` carries fields over into a session.
+   */
+  async createGuest(data: GuestData, csrfToken: string = randomToken()): Promise<string> {
+    if (!isObject(data)) throw new TypeError(`SessionStore.createGuest: data must be an object such as { cart: [] }; got ${String(data)}.`);
+    const clean = this.guestPatch(data, 'createGuest');
+    const id = randomToken();
+    const stored: StoredGuest = { ...clean, createdAt: Date.now(), _lix: { csrf: csrfToken } };
+    await this.options.cache.set(this.guestKeyOf(id), stored, { ttl: this.keyTtl });
+    return id;
+  }
+
+  /** The guest session with this id (sliding its idle timeout), or null when unknown or expired. */
+  async getGuest(id: string): Promise<{ data: GuestData; csrfToken: string } | null> {
+    if (!isToken(id)) return null;
+    const key = this.guestKeyOf(id);
+    const entry = await this.options.cache.getEntry<StoredGuest>(key, this.readOptions);
+    const stored = entry?.value;
+    if (!isObject(stored) || !isObject(stored._lix) || typeof stored.createdAt !== 'number') return null;
+    if (this.options.absoluteMs && Date.now() - stored.createdAt >= this.options.absoluteMs) {
+      await this.options.cache.delete(key);
+      return null;
+    }
+    const { _lix, createdAt: _createdAt, ...data } = stored;
+    return { data, csrfToken: _lix.csrf };
+  }
+
+  /** Change some fields of a guest session (`merge`, as `update`). Resolves false when it is gone. */
+  async updateGuest(id: string, patch: GuestData): Promise<boolean> {
+    if (!isObject(patch)) throw new TypeError(`SessionStore.updateGuest: patch must be an object of the fields to change; got ${String(patch)}.`);
+    const clean = this.guestPatch(patch, 'updateGuest');
+    if (!isToken(id)) return false;
+    return this.options.cache.merge(this.guestKeyOf(id), clean);
+  }
+
+  /** Delete a guest session (at login, its kept fields move into the new session). */
+  async deleteGuest(id: string): Promise<void> {
+    if (!isToken(id)) return;
+    await this.options.cache.delete(this.guestKeyOf(id));
+  }
+
+  private guestKeyOf(id: string): string {
+    return `${this.options.prefix}guest:${sha256(id)}`;
+  }
+
+  private guestPatch(data: GuestData, method: string): GuestData {
+    const clean: GuestData = {};
+    for (const [field, value] of Object.entries(data)) {
+      if (RESERVED_FIELDS.has(field)) throw new TypeError(`SessionStore.${method}: "${field}" is managed by the store; guest data cannot use it.`);
+      clean[field] = value === undefined ? null : value;
+    }
+    return clean;
   }
 
   // ---- remember-me -----------------------------------------------------------------

@@ -164,7 +164,7 @@ describe('remember-me', () => {
     const url = await listen(appWith({ store: memoryStore(), cookie: { secure: false } }));
     const response = await new CookieClient(url).post('/login', { rememberMe: true });
     expect(response.status).toBe(500);
-    expect(response.body.error).toMatch(/needs lixSession\(\{ store, rememberMe: \{ loadUser \} \}\)/);
+    expect(response.body.error).toMatch(/needs the session middleware's rememberMe: \{ loadUser \} option/);
   });
 
   it('refuses a remembered user that loadUser no longer knows, clearing and revoking the token', async () => {

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import proxyAddr from 'proxy-addr';
+import type { ErrorResponse } from './responses';
+import type { PendingCookie } from './session-handler';
+import type { ClientInfo } from './session-store';
+
+/*
+ * The thin Node path of the neutral core: the client from an IncomingMessage, and cookies and
+ * error answers onto a ServerResponse. Express uses it; so can a bare node:http server.
+ */
+
+/** Which proxies to trust for the client address, as Express's `trust proxy` setting takes it. */
+export type TrustProxy = boolean | number | string | string[] | ((address: string, hop: number) => boolean);
+
+/** A `trust proxy` value, compiled the way Express does (it does not export its compiler). */
+export function compileTrust(value: TrustProxy): (address: string, hop: number) => boolean {
+  if (typeof value === 'function') return value;
+  if (value === true) return () => true;
+  if (value === false) return () => false;
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return proxyAddr.compile(typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value);
+}
+
+/** The client of a request: its address (through trusted proxies only) and User-Agent. */
+export function nodeClient(req: IncomingMessage, trust: ((address: string, hop: number) => boolean) | undefined, fallbackIp?: string): ClientInfo {
+  return { ip: trust ? proxyAddr(req, trust) : (fallbackIp ?? req.socket.remoteAddress), userAgent: req.headers['user-agent'] };
+}
+
+/** Add Set-Cookie lines to a response, replacing an earlier line for the same name and keeping the others. */
+export function setCookies(res: ServerResponse, cookies: PendingCookie[]): void {
+  if (cookies.length === 0 || res.headersSent) return;
+  const current = res.getHeader('Set-Cookie');
+  const names = new Set(cookies.map((cookie) => `${cookie.name}=`));
+  const kept = current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]).filter((line) => ![...names].some((name) => line.startsWith(name)));
+  res.setHeader('Set-Cookie', [...kept, ...cookies.map((cookie) => cookie.line)]);
+}
+
+/** Answer with an `ErrorResponse` (JSON), replacing whatever the route had set up. */
+export function sendError(res: ServerResponse, response: ErrorResponse, end: (body: string) => void = (body) => res.end(body)): void {
+  const body = JSON.stringify(response.body);
+  res.statusCode = response.status;
+  res.removeHeader('ETag');
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  end(body);
+}
