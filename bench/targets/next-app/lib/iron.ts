@@ -1,6 +1,6 @@
 import { getIronSession } from 'iron-session';
 import { cookies } from 'next/headers';
-import type { Layer } from './layer';
+import { notAuthenticated, type Layer } from './layer';
 import { user, type UserData } from './user';
 
 const options = {
@@ -16,13 +16,14 @@ export function ironLayer(): Layer {
       const session = await getIronSession<Partial<UserData>>(await cookies(), options);
       Object.assign(session, user);
       await session.save();
+      return Response.json({ message: 'Login successful' });
     },
     profile: async () => {
       const session = await getIronSession<Partial<UserData>>(await cookies(), options);
-      if (!session.userId) return undefined;
+      if (!session.userId) return notAuthenticated();
       // Re-seal with a fresh ttl: iron-session's way to slide the expiry.
       await session.save();
-      return { userId: session.userId, username: session.username!, email: session.email! };
+      return Response.json({ userId: session.userId, username: session.username, email: session.email });
     },
   };
 }

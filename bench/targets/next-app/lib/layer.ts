@@ -1,17 +1,16 @@
-import type { UserData } from './user';
-
 /**
- * One Next.js app, three ways to know who is asking. MODE (read when the server starts) picks:
+ * One Next.js app, three ways to know who is asking. MODE (read at the first request) picks:
  * - none: no sessions at all (the framework's ceiling)
  * - lix: lix-cache-session/next on LIX_CACHE_URL
  * - iron-session: iron-session (the session sealed in the cookie itself), re-saved on every
  *   request so its expiry slides
+ * The route files hand their requests to the chosen layer's handlers.
  */
 export interface Layer {
-  /** Start a session for the bench user; the response's cookies come from next/headers. */
-  login(): Promise<void>;
-  /** The signed-in user's data, or undefined. */
-  profile(): Promise<UserData | undefined>;
+  /** POST /login: start a session for the bench user. */
+  login(request: Request): Promise<Response>;
+  /** GET /api/profile: the signed-in user, or 401. */
+  profile(request: Request): Promise<Response>;
 }
 
 let layer: Promise<Layer> | undefined;
@@ -33,3 +32,5 @@ async function load(mode: string): Promise<Layer> {
       throw new Error(`Unknown MODE ${mode}: use none, lix or iron-session.`);
   }
 }
+
+export const notAuthenticated = () => Response.json({ error: 'Not authenticated' }, { status: 401 });

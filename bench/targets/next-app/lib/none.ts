@@ -2,5 +2,5 @@ import type { Layer } from './layer';
 import { user } from './user';
 
 export function noneLayer(): Layer {
-  return { login: async () => {}, profile: async () => user };
+  return { login: async () => Response.json({ message: 'no sessions' }), profile: async () => Response.json(user) };
 }

@@ -2,8 +2,6 @@ import { sessionLayer } from '../../../lib/layer';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET(): Promise<Response> {
-  const data = await (await sessionLayer()).profile();
-  if (!data) return Response.json({ error: 'Not authenticated' }, { status: 401 });
-  return Response.json({ userId: data.userId, username: data.username, email: data.email });
+export async function GET(request: Request): Promise<Response> {
+  return (await sessionLayer()).profile(request);
 }
