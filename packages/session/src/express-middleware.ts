@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { createCsrfCheck, type CsrfOptions } from './csrf';
 import type { LoginOptions } from './express-types';
 import type { LixSessionOptions as SessionOptions } from './handler-options';
-import { compileTrust, nodeClient, sendError, setCookies, type TrustProxy } from './node-http';
+import { compileTrust, type TrustProxy } from './client-address';
+import { nodeClient, sendError, setCookies } from './node-http';
 import type { SessionData } from './options';
 import { isCacheUnavailable, unavailableResponse } from './responses';
 import { SessionHandler, type RequestSession } from './session-handler';

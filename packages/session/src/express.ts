@@ -10,7 +10,7 @@
 export { lixSession, csrfProtection, sessionErrorHandler } from './express-middleware';
 export type { LixSessionOptions } from './express-middleware';
 export { isCacheUnavailable, UNAVAILABLE_BODY } from './responses';
-export type { TrustProxy } from './node-http';
+export type { TrustProxy } from './client-address';
 export type { SessionCookieOptions } from './cookies';
 export type { GuestOptions } from './handler-options';
 export type { CsrfOptions } from './csrf';

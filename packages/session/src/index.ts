@@ -19,3 +19,5 @@ export type { ErrorResponse } from './responses';
 export { createCsrfCheck } from './csrf';
 export type { CsrfCheck, CsrfFailure, CsrfOptions } from './csrf';
 export type { GuestData } from './session-store';
+export { clientAddress, compileTrust } from './client-address';
+export type { TrustFunction, TrustProxy } from './client-address';

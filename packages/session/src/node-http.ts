@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import proxyAddr from 'proxy-addr';
+import { clientAddress, type TrustFunction } from './client-address';
 import type { ErrorResponse } from './responses';
 import type { PendingCookie } from './session-handler';
 import type { ClientInfo } from './session-store';
@@ -9,21 +9,11 @@ import type { ClientInfo } from './session-store';
  * error answers onto a ServerResponse. Express uses it; so can a bare node:http server.
  */
 
-/** Which proxies to trust for the client address, as Express's `trust proxy` setting takes it. */
-export type TrustProxy = boolean | number | string | string[] | ((address: string, hop: number) => boolean);
-
-/** A `trust proxy` value, compiled the way Express does (it does not export its compiler). */
-export function compileTrust(value: TrustProxy): (address: string, hop: number) => boolean {
-  if (typeof value === 'function') return value;
-  if (value === true) return () => true;
-  if (value === false) return () => false;
-  if (typeof value === 'number') return (_address, hop) => hop < value;
-  return proxyAddr.compile(typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value);
-}
-
 /** The client of a request: its address (through trusted proxies only) and User-Agent. */
-export function nodeClient(req: IncomingMessage, trust: ((address: string, hop: number) => boolean) | undefined, fallbackIp?: string): ClientInfo {
-  return { ip: trust ? proxyAddr(req, trust) : (fallbackIp ?? req.socket.remoteAddress), userAgent: req.headers['user-agent'] };
+export function nodeClient(req: IncomingMessage, trust: TrustFunction | undefined, fallbackIp?: string): ClientInfo {
+  const forwardedFor = req.headers['x-forwarded-for'];
+  const ip = trust ? clientAddress(req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor, trust) : (fallbackIp ?? req.socket.remoteAddress);
+  return { ip, userAgent: req.headers['user-agent'] };
 }
 
 /** Add Set-Cookie lines to a response, replacing an earlier line for the same name and keeping the others. */

@@ -71,7 +71,7 @@ describe('guest sessions', () => {
     expect(cookie.samesite).toBe('Lax');
     // The guest is no user session: it appears in no metrics and no device list.
     expect((await sessions.metrics()).totalSessions).toBe(0);
-    expect(await sessions.getGuest(cookie.value)).toEqual({ data: { cart: ['apple'] }, csrfToken: expect.any(String) });
+    expect(await sessions.getGuest(String(cookie.value))).toEqual({ data: { cart: ['apple'] }, csrfToken: expect.any(String) });
   });
 
   it('keep their data across requests and need their CSRF token once saved', async () => {
