@@ -131,6 +131,7 @@ export async function frameworks(settings: BenchSettings): Promise<Section> {
       header: ['framework', 'stack', 'requests/s', 'p50 ms', 'p99 ms', 'vs no sessions', 'vs the usual library', 'errors'],
       rows,
       notes: [
+        `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node.js ${process.version}, \`npm run bench -- --only frameworks${settings.quick ? ' --quick' : ''}\`: ${settings.rounds} interleaved rounds of ${settings.seconds} s per stack, medians.`,
         'One process per stack, all measured in the same interleaved rounds; ratios compare stacks of one framework within this run.',
         'Every session stack slides the expiry on each request: lix-cache-session reads with touch on a Lix server (memory engine, its own process); express-session and @fastify/session (rolling) write the session back to redis-server through connect-redis; hono-sessions (CookieStore, autoExtendExpiration) and iron-session (session.save() on each request) re-seal the whole session into the cookie.',
         'hono-sessions ships a CookieStore, a MemoryStore and a Bun SQLite store, no Redis store: its row is the cookie store. iron-session keeps the session only in the sealed cookie.',
