@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Three entries: the Express middleware and the express-session store live apart, so that
-  // only the middleware's users load its `req.session` typing (express-session has its own).
-  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts'],
+  // One entry per framework: the Express middleware and the express-session store live apart,
+  // so that only the middleware's users load its `req.session` typing (express-session has its
+  // own); the Hono entry's graph stays free of Node-only modules (test/hono-entry-graph.test.ts).
+  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts', 'src/hono.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -44,6 +44,16 @@ function requireSession(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+/** The signed-in session, else the guest's (the cart and theme routes serve both). */
+function visitorOf(req: Request) {
+  return req.session ?? req.guest;
+}
+
+function requireVisitor(req: Request, res: Response, next: NextFunction): void {
+  if (!visitorOf(req)) return void res.status(401).json({ error: 'Not authenticated' });
+  next();
+}
+
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The seed's Express app, on lix-cache-session. */
@@ -62,9 +72,12 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
           return user ? sessionDataOf(user) : null;
         },
       },
+      // Visitors get a guest session on their first write (a cart item, a theme); at login
+      // it ends, and only the cart moves into the new session.
+      guest: { keep: ['cart'] },
     }),
   );
-  // Unsafe methods with a session need its CSRF token; login (no session yet) passes.
+  // Unsafe methods with a session or a saved guest session need its CSRF token; login (and a guest's first write) pass.
   app.use(csrfProtection());
 
   app.get('/health', (_req, res) => {
@@ -93,29 +106,36 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
     res.json({ userId: session.userId, username: session.username, email: session.email, roles: session.roles });
   });
 
-  /** The token a client sends back as x-csrf-token (also returned by login). */
-  app.get('/api/csrf-token', requireSession, (req, res) => {
-    res.json({ csrfToken: req.session!.csrfToken });
+  /** The token a client sends back as x-csrf-token (also returned by login); a guest's once its session is saved. */
+  app.get('/api/csrf-token', requireVisitor, (req, res) => {
+    res.json({ csrfToken: visitorOf(req)!.csrfToken });
   });
 
-  app.get('/api/preferences', requireSession, (req, res) => {
-    res.json({ theme: req.session!.theme ?? 'light', cart: req.session!.cart ?? [] });
+  app.get('/api/preferences', requireVisitor, (req, res) => {
+    const visitor = visitorOf(req)!;
+    res.json({ theme: visitor.theme ?? 'light', cart: visitor.cart ?? [] });
   });
 
-  app.put('/api/preferences/theme', requireSession, async (req, res) => {
+  app.put('/api/preferences/theme', requireVisitor, async (req, res) => {
     const theme = (req.body as { theme?: unknown } | undefined)?.theme;
     if (theme !== 'light' && theme !== 'dark') return void res.status(400).json({ error: 'theme must be "light" or "dark"' });
     if (writeDelayMs) await delay(writeDelayMs);
-    req.session!.theme = theme;
+    visitorOf(req)!.theme = theme;
     res.json({ theme });
   });
 
-  app.post('/api/cart', requireSession, async (req, res) => {
+  // Reading the cart writes nothing, so a guest who only looks gets no session and no cookie.
+  app.get('/api/cart', requireVisitor, (req, res) => {
+    res.json({ cart: visitorOf(req)!.cart ?? [] });
+  });
+
+  app.post('/api/cart', requireVisitor, async (req, res) => {
     const item = (req.body as { item?: unknown } | undefined)?.item;
     if (typeof item !== 'string' || item === '') return void res.status(400).json({ error: 'item must be a non-empty string' });
     if (writeDelayMs) await delay(writeDelayMs);
-    req.session!.cart = [...(req.session!.cart ?? []), item];
-    res.json({ cart: req.session!.cart });
+    const visitor = visitorOf(req)!;
+    visitor.cart = [...(visitor.cart ?? []), item];
+    res.json({ cart: visitor.cart });
   });
 
   app.get('/api/sessions', requireSession, async (req, res) => {

@@ -72,29 +72,6 @@ describe('login, profile, logout', () => {
     expect((await stolen.get('/api/profile')).status).toBe(401);
   });
 
-  it('gives a new session id at every login (no fixation)', async () => {
-    // An attacker plants a well-formed id in the victim's browser before login.
-    const victim = new CookieClient(app.url);
-    const planted = 'A'.repeat(43);
-    victim.cookies.set('lix.sid', planted);
-    await victim.post('/api/login', { username: 'bob', password: 'builder' });
-    const first = victim.cookies.get('lix.sid')!;
-    expect(first).not.toBe(planted);
-    const attacker = new CookieClient(app.url);
-    attacker.cookies.set('lix.sid', planted);
-    expect((await attacker.get('/api/profile')).status).toBe(401);
-
-    // Logging in again while signed in: yet another id, and the previous one is dead.
-    const before = victim.clone();
-    expect((await victim.post('/api/login', { username: 'bob', password: 'builder' })).status).toBe(200);
-    const second = victim.cookies.get('lix.sid')!;
-    expect(second).not.toBe(first);
-    const stale = await before.get('/api/profile');
-    expect(stale.status).toBe(401);
-    expect(cookieAttributes(stale.setCookies, 'lix.sid')!['max-age']).toBe('0');
-    expect((await victim.get('/api/profile')).status).toBe(200);
-  });
-
   it('ignores a malformed cookie, clearing it', async () => {
     const client = new CookieClient(app.url);
     client.cookies.set('lix.sid', 'expired-session-id');
@@ -152,18 +129,6 @@ describe('device sessions', () => {
     expect((await laptop.delete(`/api/sessions/${target.id}`)).status).toBe(404);
   });
 
-  it('does not let user A revoke user B’s session', async () => {
-    const alice = await signedIn('alice');
-    const bob = await signedIn('bob', { deviceName: 'Bob’s phone' });
-    const { body } = await bob.get('/api/sessions');
-    const bobsHandle = body.sessions.find((s: { current: boolean }) => s.current).id;
-    const attempt = await alice.delete(`/api/sessions/${bobsHandle}`);
-    expect(attempt.status).toBe(404);
-    expect((await bob.get('/api/profile')).status).toBe(200);
-    // Garbage handles are simply not found.
-    expect((await alice.delete('/api/sessions/not-a-handle')).status).toBe(404);
-  });
-
   it('logs out everywhere, remembered devices included', async () => {
     const one = await signedIn('carol');
     const two = await signedIn('carol', { rememberMe: true });
@@ -195,32 +160,6 @@ describe('metrics', () => {
     expect(after.body.activeSessions).toBe(before.activeSessions + 1);
     expect(after.body.uniqueUsers).toBeGreaterThanOrEqual(3);
     expect(after.body.averageSessionLength).toBeGreaterThan(0);
-  });
-});
-
-describe('CSRF', () => {
-  it('lets the login through without a token, then demands the session’s token on unsafe methods', async () => {
-    const client = new CookieClient(app.url);
-    const login = await client.post('/api/login', { username: 'bob', password: 'builder' }, { csrf: false });
-    expect(login.status).toBe(200);
-    const token = login.body.csrfToken as string;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-
-    const missing = await client.put('/api/preferences/theme', { theme: 'dark' }, { csrf: false });
-    expect(missing.status).toBe(403);
-    expect(missing.body.error).toBe('Invalid CSRF token');
-    const wrong = await client.put('/api/preferences/theme', { theme: 'dark' }, { csrf: token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A') });
-    expect(wrong.status).toBe(403);
-    expect((await client.get('/api/preferences')).body.theme).toBe('light');
-
-    expect((await client.put('/api/preferences/theme', { theme: 'dark' }, { csrf: token })).status).toBe(200);
-    expect((await client.post('/api/cart', { item: 'pen', csrfToken: token }, { csrf: false })).status).toBe(200);
-    expect((await client.get('/api/csrf-token', { csrf: false })).body.csrfToken).toBe(token);
-    expect((await client.get('/api/preferences', { csrf: false })).body).toEqual({ theme: 'dark', cart: ['pen'] });
-
-    // Another session's token does not fit this one.
-    const other = await signedIn('bob');
-    expect((await client.post('/api/logout', undefined, { csrf: other.csrfToken! })).status).toBe(403);
   });
 });
 
