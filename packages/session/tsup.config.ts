@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // One entry per framework: the Express middleware and the express-session store live apart,
-  // so that only the middleware's users load its `req.session` typing (express-session has its
-  // own); the Hono entry's graph stays free of Node-only modules (test/hono-entry-graph.test.ts).
-  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts', 'src/hono.ts'],
+  // One entry per framework: the Express middleware, the Fastify plugin and the express-session
+  // store live apart, so that only each adapter's users load its `request.session` typing
+  // (express-session and @fastify/session have their own); the Hono entry's graph stays free of
+  // Node-only modules (test/hono-entry-graph.test.ts).
+  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts', 'src/fastify.ts', 'src/hono.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

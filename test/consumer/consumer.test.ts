@@ -36,9 +36,9 @@ interface Combo {
 }
 
 const COMBOS: Combo[] = [
-  { name: 'node16-esm', module: 'node16', moduleResolution: 'node16', files: ['esm/sdk-client.ts', 'esm/express-app.ts', 'esm/hono-app.ts'], types: ['node'], emit: true },
-  { name: 'node16-cjs', module: 'node16', moduleResolution: 'node16', files: ['cjs/sdk-client.ts', 'cjs/express-app.ts', 'cjs/hono-app.ts'], types: ['node'], emit: true },
-  { name: 'bundler', module: 'esnext', moduleResolution: 'bundler', files: ['esm/sdk-client.ts', 'esm/express-app.ts', 'esm/hono-app.ts'], types: ['node'] },
+  { name: 'node16-esm', module: 'node16', moduleResolution: 'node16', files: ['esm/sdk-client.ts', 'esm/express-app.ts', 'esm/hono-app.ts', 'esm/fastify-app.ts'], types: ['node'], emit: true },
+  { name: 'node16-cjs', module: 'node16', moduleResolution: 'node16', files: ['cjs/sdk-client.ts', 'cjs/express-app.ts', 'cjs/hono-app.ts', 'cjs/fastify-app.ts'], types: ['node'], emit: true },
+  { name: 'bundler', module: 'esnext', moduleResolution: 'bundler', files: ['esm/sdk-client.ts', 'esm/express-app.ts', 'esm/hono-app.ts', 'esm/fastify-app.ts'], types: ['node'] },
   // With @types/express-session installed alongside: the store's users, and the main entry next to express-session's req.session.
   { name: 'node10-express-session', module: 'commonjs', moduleResolution: 'node', files: ['cjs/express-session-app.ts'], emit: true },
   { name: 'node16-esm-and-cjs-express-session', module: 'node16', moduleResolution: 'node16', files: ['esm/express-session-app.ts', 'cjs/express-session-app.ts'] },
@@ -76,7 +76,7 @@ beforeAll(async () => {
   // The versions this repository tests with (express-session: the session package's own).
   const pinned = (name: string) =>
     root.devDependencies[name] ?? session.devDependencies?.[name] ?? session.dependencies?.[name] ?? session.peerDependencies?.[name] ?? fail(`no version of ${name} in the root or session package.json`);
-  const peers = ['express', 'express-session', 'hono', '@types/express', '@types/express-session', '@types/node', 'typescript'];
+  const peers = ['express', 'express-session', 'fastify', 'hono', '@types/express', '@types/express-session', '@types/node', 'typescript'];
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(
@@ -172,7 +172,7 @@ describe('a consumer project that installs the packed packages', () => {
   });
 
   it('exposes each package entry the fixtures use', () => {
-    expect(entries).toEqual(expect.arrayContaining(['lix-cache-sdk', 'lix-cache-server', 'lix-cache-session', 'lix-cache-session/express', 'lix-cache-session/express-session', 'lix-cache-session/hono']));
+    expect(entries).toEqual(expect.arrayContaining(['lix-cache-sdk', 'lix-cache-server', 'lix-cache-session', 'lix-cache-session/express', 'lix-cache-session/express-session', 'lix-cache-session/fastify', 'lix-cache-session/hono']));
   });
 
   it.each(COMBOS.map((combo) => combo.name))('type-checks strictly (strict, skipLibCheck: false): %s', (name) => {
@@ -196,6 +196,18 @@ describe('a consumer project that installs the packed packages', () => {
     expect((await alice.post('/api/theme')).status).toBe(200);
     expect((await alice.get('/api/profile')).body).toEqual({ username: 'alice', theme: 'dark' });
     expect((await alice.post('/api/logout')).status).toBe(200);
+    expect((await alice.get('/api/profile')).status).toBe(401);
+  }, 60_000);
+
+  it.each(['esm', 'cjs'])('serves sessions with the Fastify plugin (%s) over HTTP', async (folder) => {
+    const alice = new CookieClient(await startApp(`${folder}/fastify-app.js`));
+    expect((await alice.get('/api/profile')).status).toBe(401);
+    expect((await alice.post('/api/login', { username: 'alice' })).status).toBe(200);
+    expect((await alice.get('/api/profile')).body).toEqual({ username: 'alice', theme: 'light' });
+    expect((await alice.post('/api/theme', {}, { csrf: false })).status).toBe(403);
+    expect((await alice.post('/api/theme', {})).status).toBe(200);
+    expect((await alice.get('/api/profile')).body).toEqual({ username: 'alice', theme: 'dark' });
+    expect((await alice.post('/api/logout', {})).status).toBe(200);
     expect((await alice.get('/api/profile')).status).toBe(401);
   }, 60_000);
 

@@ -52,7 +52,7 @@ describe('when the cache is down', () => {
       const response = await alice.get('/api/profile');
       return response.status !== 503 ? response : undefined;
     }, { what: 'the app to reach the cache again' });
-    expect(back.status).toBe(401);
+    expect(back!.status).toBe(401);
     expect(alice.cookies.has('lix.sid')).toBe(false);
     expect((await alice.post('/api/login', { username: 'alice', password: 'wonderland' })).status).toBe(200);
     expect((await alice.get('/api/profile')).body.username).toBe('alice');

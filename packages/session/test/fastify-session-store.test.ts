@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
-import fastifySession, { type SessionStore } from '@fastify/session';
-import Fastify, { type FastifyInstance } from 'fastify';
+import fastifySession, { type FastifySessionObject, type SessionStore } from '@fastify/session';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LixCache } from 'lix-cache-sdk';
 import { LixSessionStore } from 'lix-cache-session/express-session';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
@@ -14,6 +14,12 @@ declare module 'fastify' {
     visits?: number;
   }
 }
+
+/**
+ * @fastify/session's `request.session`, read without the global typing: this repository's
+ * program also holds lix-cache-session/fastify's `request.session`, and one declaration wins.
+ */
+const sessionOf = (request: FastifyRequest) => request.session as unknown as FastifySessionObject;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -50,25 +56,25 @@ describe('LixSessionStore under @fastify/session', () => {
     });
     app.addHook('onClose', async () => store.cache.close());
     app.post('/login', async (request) => {
-      await request.session.regenerate();
-      request.session.set('user', { id: 'user-1', name: 'alice' });
+      await sessionOf(request).regenerate();
+      sessionOf(request).set('user', { id: 'user-1', name: 'alice' });
       return { ok: true };
     });
     app.get('/me', async (request, reply) => {
-      const user = request.session.get('user');
+      const user = sessionOf(request).get('user');
       if (!user) return reply.code(401).send({ error: 'Not authenticated' });
-      return { user, sid: request.session.sessionId, visits: request.session.get('visits') ?? 0 };
+      return { user, sid: sessionOf(request).sessionId, visits: sessionOf(request).get('visits') ?? 0 };
     });
     app.post('/visit', async (request) => {
-      request.session.set('visits', (request.session.get('visits') ?? 0) + 1);
-      return { visits: request.session.get('visits') };
+      sessionOf(request).set('visits', (sessionOf(request).get('visits') ?? 0) + 1);
+      return { visits: sessionOf(request).get('visits') };
     });
     app.post('/regenerate', async (request) => {
-      await request.session.regenerate(['user', 'visits']);
-      return { sid: request.session.sessionId };
+      await sessionOf(request).regenerate(['user', 'visits']);
+      return { sid: sessionOf(request).sessionId };
     });
     app.post('/logout', async (request) => {
-      await request.session.destroy();
+      await sessionOf(request).destroy();
       return { ok: true };
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
