@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifySession from '@fastify/session';
+import fastifySession, { type FastifySessionObject } from '@fastify/session';
 import { RedisStore } from 'connect-redis';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createClient } from 'redis';
@@ -16,6 +16,9 @@ const user = { userId: 'user-1', username: 'alice', email: 'alice@example.com' }
 const app = Fastify({ logger: false });
 
 type Data = Record<string, unknown> | undefined;
+// @fastify/session and lix-cache-session/fastify both declare `request.session`; a real app
+// uses one of them, this file hosts both, so each side reads the request its own way.
+const fastifySessionOf = (request: FastifyRequest) => (request as unknown as { session: FastifySessionObject & Record<string, unknown> }).session;
 type Layer = { login(request: FastifyRequest, reply: FastifyReply): Promise<unknown>; data(request: FastifyRequest): Data };
 
 async function sessionLayer(app: FastifyInstance): Promise<Layer> {
@@ -38,13 +41,13 @@ async function sessionLayer(app: FastifyInstance): Promise<Layer> {
       });
       return {
         login: async (request) => {
-          await request.session.regenerate();
-          Object.assign(request.session, user);
+          await fastifySessionOf(request).regenerate();
+          Object.assign(fastifySessionOf(request), user);
           return { message: 'Login successful' };
         },
         data: (request) => {
           // Fields sit on the session object itself (as in express-session).
-          const session = request.session as unknown as Record<string, unknown>;
+          const session = fastifySessionOf(request);
           return session.userId ? session : undefined;
         },
       };
