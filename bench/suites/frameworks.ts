@@ -52,9 +52,11 @@ const STACKS: Stack[] = [
   { framework: 'Next.js', kind: 'usual', label: 'iron-session (sealed cookie)', start: () => nextStart('iron-session') },
 ];
 
-/** Installed version of a package (read from node_modules: some do not export ./package.json). */
+/** Installed version of a package as bench/ resolves it (read from node_modules: some do not export ./package.json). */
 function version(pkg: string): string {
-  return (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  const own = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
+  const file = existsSync(own) ? own : new URL(`../../node_modules/${pkg}/package.json`, import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 /** Whether lix-cache-session has a built `./<entry>` export (the adapters land one by one). */
