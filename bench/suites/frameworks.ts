@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRedis } from '../../test/helpers/redis-process';
@@ -95,6 +96,7 @@ export async function frameworks(settings: BenchSettings): Promise<Section> {
     console.error('frameworks: next build of bench/targets/next-app …');
     await run(process.execPath, [NEXT_BIN, 'build', NEXT_DIR], { env: { ...process.env, ...NEXT_ENV }, maxBuffer: 16 * 1024 * 1024 });
   }
+  const loadBefore = os.loadavg()[0]!;
   const lix = await startServer();
   const redis = await startRedis();
   const targets: Target[] = [];
@@ -134,6 +136,7 @@ export async function frameworks(settings: BenchSettings): Promise<Section> {
       rows,
       notes: [
         `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node.js ${process.version}, \`npm run bench -- --only frameworks${settings.quick ? ' --quick' : ''}\`: ${settings.rounds} interleaved rounds of ${settings.seconds} s per stack, medians.`,
+        `Load average (1 min) ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after the rounds, on ${os.cpus().length} cores: the load generator, the app, redis-server and the Lix server share them (and here other work did too), so absolute numbers move between runs; the ratios within one run are what to compare.`,
         'One process per stack, all measured in the same interleaved rounds; ratios compare stacks of one framework within this run.',
         'Every session stack slides the expiry on each request: lix-cache-session reads with touch on a Lix server (memory engine, its own process); express-session and @fastify/session (rolling) write the session back to redis-server through connect-redis; hono-sessions (CookieStore, autoExtendExpiration) and iron-session (session.save() on each request) re-seal the whole session into the cookie.',
         'hono-sessions ships a CookieStore, a MemoryStore and a Bun SQLite store, no Redis store: its row is the cookie store. iron-session keeps the session only in the sealed cookie.',
