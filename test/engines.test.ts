@@ -54,10 +54,19 @@ function runtimeClosure(location: string): Set<string> {
   return seen;
 }
 
+/**
+ * Known and harmless: sharp's 32-bit Windows binary declares Node ^20.9 only. It comes with
+ * next (an optional peer of lix-cache-session, and the Next.js example's framework) through
+ * sharp, next's optional image optimizer; npm installs it on win32-ia32 only, and Next.js runs
+ * without it (images are served unoptimised). Nothing of ours uses sharp.
+ */
+const KNOWN = new Set(['node_modules/@img/sharp-win32-ia32']);
+
 /** The packages whose `engines.node` does not admit every version `declared` admits. */
 function disagreeing(declared: string, locations: Iterable<string>): string[] {
   const out: string[] = [];
   for (const location of locations) {
+    if (KNOWN.has(location)) continue;
     const theirs = nodeRange(entries[location]!);
     if (theirs && !semver.subset(declared, theirs)) out.push(`${location}@${entries[location]!.version}: engines.node ${theirs}`);
   }

@@ -5,7 +5,9 @@ export default defineConfig({
   // store live apart, so that only each adapter's users load its `request.session` typing
   // (express-session and @fastify/session have their own); the Hono entry's graph stays free of
   // Node-only modules (test/hono-entry-graph.test.ts).
-  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts', 'src/fastify.ts', 'src/hono.ts'],
+  entry: ['src/index.ts', 'src/express.ts', 'src/express-session-store.ts', 'src/fastify.ts', 'src/hono.ts', 'src/next.ts'],
+  // The app's own Next.js (an optional peer), never bundled: next/headers reads its request store.
+  external: ['next', /^next\//],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

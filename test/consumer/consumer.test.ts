@@ -172,7 +172,7 @@ describe('a consumer project that installs the packed packages', () => {
   });
 
   it('exposes each package entry the fixtures use', () => {
-    expect(entries).toEqual(expect.arrayContaining(['lix-cache-sdk', 'lix-cache-server', 'lix-cache-session', 'lix-cache-session/express', 'lix-cache-session/express-session', 'lix-cache-session/fastify', 'lix-cache-session/hono']));
+    expect(entries).toEqual(expect.arrayContaining(['lix-cache-sdk', 'lix-cache-server', 'lix-cache-session', 'lix-cache-session/express', 'lix-cache-session/express-session', 'lix-cache-session/fastify', 'lix-cache-session/hono', 'lix-cache-session/next']));
   });
 
   it.each(COMBOS.map((combo) => combo.name))('type-checks strictly (strict, skipLibCheck: false): %s', (name) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
+import { waitFor } from '../../../test/helpers/wait-for';
 
 /**
  * A real server on a small heap (64 MiB old space) and no --max-memory: floods of
@@ -58,8 +59,9 @@ describe('memory that cannot run out (no --max-memory, a 64 MiB heap)', () => {
     // Half of the old space (the heap limit less up to 192 MiB of young generation) beyond 64 MiB.
     expect(maxMemory).toBe(Math.max(8 * 2 ** 20, Math.floor((heapLimit - 192 * 2 ** 20 - 64 * 2 ** 20) / 2)));
     expect(await metric('lix_cache_max_memory_bytes')).toBe(maxMemory);
-    const started = server.logs().split('\n').find((line) => line.includes('"Lix Cache started"'))!;
-    expect(JSON.parse(started)).toMatchObject({ maxMemory, maxMemorySource: 'derived from the heap limit', heapLimit });
+    // pino writes asynchronously: the line may come after /health answers.
+    const started = await waitFor(() => server.logs().split('\n').find((line) => line.includes('"Lix Cache started"')), { what: 'the start-up line' });
+    expect(JSON.parse(started!)).toMatchObject({ maxMemory, maxMemorySource: 'derived from the heap limit', heapLimit });
   });
 
   const WORKLOADS: [string, number, number, number, (i: number) => Record<string, unknown>][] = [
@@ -87,6 +89,8 @@ describe('memory that cannot run out (no --max-memory, a 64 MiB heap)', () => {
   it('warns when an explicit --max-memory is more than the heap can hold, naming --max-old-space-size', async () => {
     const big = await startServer({ env: { NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`, LIX_MAX_MEMORY: '1gb' } });
     try {
+      // /health can answer before the start-up lines come through the stdout pipe; the warning comes first.
+      await waitFor(() => big.logs().includes('"Lix Cache started"'), { what: 'the start-up line' });
       const warning = big.logs().split('\n').find((line) => line.includes('"level":40'));
       expect(warning).toMatch(/--max-memory \(LIX_MAX_MEMORY\) of 1073741824 bytes is more than this process's heap \(limit \d+ MiB\) can hold/);
       expect(warning).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+/);
