@@ -1,22 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { SessionStore } from 'lix-cache-session';
 import { csrfProtection, lixSession, sessionErrorHandler, type TrustProxy } from 'lix-cache-session/express';
-import { z } from 'zod';
-import { loadUser, validateCredentials, type User } from './users';
-
-/** The session's data, checked on every write and read. */
-export const SessionSchema = z.object({
-  userId: z.string(),
-  username: z.string(),
-  email: z.email(),
-  roles: z.array(z.string()),
-  createdAt: z.number(),
-  lastAccess: z.number(),
-  theme: z.enum(['light', 'dark']).optional(),
-  cart: z.array(z.string()).optional(),
-});
-
-export type AppSessionStore = SessionStore<z.output<typeof SessionSchema>>;
+import { sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
+import { loadUser, validateCredentials } from 'lix-example-shared/users';
 
 // Types req.session as this app's sessions.
 declare module 'lix-cache-session/express' {
@@ -35,9 +20,6 @@ export interface AppOptions {
   writeDelayMs?: number;
 }
 
-function sessionDataOf(user: User) {
-  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
-}
 
 function requireSession(req: Request, res: Response, next: NextFunction): void {
   if (!req.session) return void res.status(401).json({ error: 'Not authenticated' });

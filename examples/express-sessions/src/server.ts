@@ -1,7 +1,6 @@
-import { LixCache, redactUrl } from 'lix-cache-sdk';
-import { SessionStore } from 'lix-cache-session';
-import type { TrustProxy } from 'lix-cache-session/express';
-import { createApp, SessionSchema } from './app';
+import { redactUrl } from 'lix-cache-sdk';
+import { secureCookiesFromEnv, sessionsFromEnv, trustProxyFromEnv } from 'lix-example-shared/sessions';
+import { createApp } from './app';
 
 /**
  * Starts the example. Configuration by environment (see README):
@@ -10,39 +9,12 @@ import { createApp, SessionSchema } from './app';
  * SESSION_TTL / SESSION_IDLE_TIMEOUT / SESSION_ABSOLUTE_TIMEOUT / REMEMBER_ME_TTL (seconds),
  * SESSION_IP_BINDING (off | exact | subnet), EXAMPLE_WRITE_DELAY_MS.
  */
-function seconds(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds; got "${raw}".`);
-  return value;
-}
-
-function trustProxy(raw: string | undefined): TrustProxy | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  return /^\d+$/.test(raw) ? Number(raw) : raw;
-}
-
-const ipBinding = process.env.SESSION_IP_BINDING ?? 'off';
-if (ipBinding !== 'off' && ipBinding !== 'exact' && ipBinding !== 'subnet') throw new Error(`SESSION_IP_BINDING must be off, exact or subnet; got "${ipBinding}".`);
-
-const cache = new LixCache({ timeout: 2000, maxRetries: 1 });
-const sessions = new SessionStore({
-  cache,
-  schema: SessionSchema,
-  ttl: seconds('SESSION_TTL') ?? 3600,
-  idleTimeout: seconds('SESSION_IDLE_TIMEOUT'),
-  absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT'),
-  binding: { ip: ipBinding },
-  rememberMe: { ttl: seconds('REMEMBER_ME_TTL') },
-});
-
-const secureCookies = process.env.COOKIE_SECURE ? process.env.COOKIE_SECURE === 'true' : process.env.NODE_ENV === 'production';
+const { cache, sessions } = sessionsFromEnv();
+const secureCookies = secureCookiesFromEnv();
 const app = createApp({
   sessions,
   secureCookies,
-  trustProxy: trustProxy(process.env.TRUST_PROXY),
+  trustProxy: trustProxyFromEnv(),
   writeDelayMs: Number(process.env.EXAMPLE_WRITE_DELAY_MS ?? 0),
 });
 

@@ -1,22 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { SessionStore } from 'lix-cache-session';
+import type { TrustProxy } from 'lix-cache-session';
 import { csrfProtection, lixSession, sessionErrorHandler } from 'lix-cache-session/fastify';
-import { z } from 'zod';
-import { loadUser, validateCredentials, type User } from './users';
-
-/** The session's data, checked on every write and read. */
-export const SessionSchema = z.object({
-  userId: z.string(),
-  username: z.string(),
-  email: z.email(),
-  roles: z.array(z.string()),
-  createdAt: z.number(),
-  lastAccess: z.number(),
-  theme: z.enum(['light', 'dark']).optional(),
-  cart: z.array(z.string()).optional(),
-});
-
-export type AppSessionStore = SessionStore<z.output<typeof SessionSchema>>;
+import { sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
+import { loadUser, validateCredentials } from 'lix-example-shared/users';
 
 // Types request.session (and request.guest, request.login) as this app's sessions.
 declare module 'lix-cache-session/fastify' {
@@ -29,17 +15,14 @@ export interface AppOptions {
   sessions: AppSessionStore;
   /** Secure cookies (HTTPS only). Off for plain-HTTP development and tests. */
   secureCookies: boolean;
-  /** Fastify's `trustProxy`, for the client IP (see README). */
-  trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Proxies to trust for the client IP, as Express's `trust proxy` (see README). */
+  trustProxy?: TrustProxy;
   /** Demo knob: ms the preference and cart routes wait before changing the session, to show parallel writes both persist. */
   writeDelayMs?: number;
   /** Fastify's logger (off by default). */
   logger?: FastifyServerOptions['logger'];
 }
 
-function sessionDataOf(user: User) {
-  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
-}
 
 /** A preHandler for the routes that need a signed-in user. */
 async function requireSession(request: FastifyRequest, reply: FastifyReply) {
@@ -55,7 +38,8 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The session example app on Fastify, with lix-cache-session/fastify. */
 export async function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 0, logger = false }: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger, trustProxy: trustProxy ?? false });
+  // Fastify takes Express's values, but types a hop count as a function.
+  const app = Fastify({ logger, trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : (trustProxy ?? false) });
 
   await app.register(lixSession, {
     store: sessions,

@@ -1,24 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { SessionStore } from 'lix-cache-session';
 import { csrfProtection, isCacheUnavailable, lixSession, login, logout, logoutAll, type LixSessionEnv, type TrustProxy } from 'lix-cache-session/hono';
-import { z } from 'zod';
-import { loadUser, validateCredentials, type User } from './users';
+import { sessionDataOf, type AppSessionData, type AppSessionStore } from 'lix-example-shared/sessions';
+import { loadUser, validateCredentials } from 'lix-example-shared/users';
 
-/** The session's data, checked on every write and read. */
-export const SessionSchema = z.object({
-  userId: z.string(),
-  username: z.string(),
-  email: z.email(),
-  roles: z.array(z.string()),
-  createdAt: z.number(),
-  lastAccess: z.number(),
-  theme: z.enum(['light', 'dark']).optional(),
-  cart: z.array(z.string()).optional(),
-});
-
-export type AppSessionData = z.output<typeof SessionSchema>;
-export type AppSessionStore = SessionStore<AppSessionData>;
+export type { AppSessionData };
 
 /** The app's Hono environment: `c.get('session')` holds this app's sessions. */
 export type AppEnv = LixSessionEnv<AppSessionData>;
@@ -35,9 +21,6 @@ export interface AppOptions {
   writeDelayMs?: number;
 }
 
-function sessionDataOf(user: User) {
-  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
-}
 
 /** The JSON body as an object; `{}` when there is none, undefined when it is not valid JSON. */
 async function jsonBody(c: Context): Promise<Record<string, unknown> | undefined> {

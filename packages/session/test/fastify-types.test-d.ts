@@ -2,8 +2,7 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import { SessionStore, type GuestSession, type Session } from 'lix-cache-session';
 import { csrfProtection, lixSession, sessionErrorHandler, type RegisteredSessionData } from 'lix-cache-session/fastify';
 import { describe, expectTypeOf, test } from 'vitest';
-import type { z } from 'zod';
-import type { AppSessionStore, SessionSchema } from '../../../examples/fastify-sessions/src/app';
+import type { AppSessionData, AppSessionStore } from '../../../examples/shared/src/sessions';
 
 /*
  * `Register` is a global declaration merge, and this repository type-checks in one program
@@ -21,7 +20,7 @@ declare module 'lix-cache-session/fastify' {
   }
 }
 
-type AppData = z.output<typeof SessionSchema>;
+type AppData = AppSessionData;
 
 describe('request typing from the registered store', () => {
   test('request.session, request.guest and request.sessionId', () => {

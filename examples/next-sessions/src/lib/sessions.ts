@@ -1,8 +1,6 @@
-import { LixCache } from 'lix-cache-sdk';
-import { SessionStore } from 'lix-cache-session';
 import { nextSession } from 'lix-cache-session/next';
-import { z } from 'zod';
-import { loadUser, type User } from './users';
+import { secureCookiesFromEnv, sessionDataOf, sessionsFromEnv } from 'lix-example-shared/sessions';
+import { loadUser } from 'lix-example-shared/users';
 
 /*
  * The app's sessions, made once per server process. Configuration by environment (see
@@ -12,26 +10,6 @@ import { loadUser, type User } from './users';
  * REMEMBER_ME_TTL (seconds), SESSION_IP_BINDING (off | exact | subnet).
  */
 
-/** The session's data, checked on every write and read. */
-export const SessionSchema = z.object({
-  userId: z.string(),
-  username: z.string(),
-  email: z.email(),
-  roles: z.array(z.string()),
-  createdAt: z.number(),
-  lastAccess: z.number(),
-  theme: z.enum(['light', 'dark']).optional(),
-  cart: z.array(z.string()).optional(),
-});
-
-function seconds(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds; got "${raw}".`);
-  return value;
-}
-
 function hops(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '' || raw === 'false') return undefined;
   if (raw === 'true') return 1;
@@ -39,26 +17,9 @@ function hops(raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-const ipBinding = process.env.SESSION_IP_BINDING ?? 'off';
-if (ipBinding !== 'off' && ipBinding !== 'exact' && ipBinding !== 'subnet') throw new Error(`SESSION_IP_BINDING must be off, exact or subnet; got "${ipBinding}".`);
+export const { cache, sessions: store } = sessionsFromEnv();
 
-export const cache = new LixCache({ timeout: 2000, maxRetries: 1 });
-
-export const store = new SessionStore({
-  cache,
-  schema: SessionSchema,
-  ttl: seconds('SESSION_TTL') ?? 3600,
-  idleTimeout: seconds('SESSION_IDLE_TIMEOUT'),
-  absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT'),
-  binding: { ip: ipBinding },
-  rememberMe: { ttl: seconds('REMEMBER_ME_TTL') },
-});
-
-export function sessionDataOf(user: User) {
-  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
-}
-
-export const secureCookies = process.env.COOKIE_SECURE ? process.env.COOKIE_SECURE === 'true' : process.env.NODE_ENV === 'production';
+export const secureCookies = secureCookiesFromEnv();
 
 export const sessions = nextSession({
   store,

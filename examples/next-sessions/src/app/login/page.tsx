@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation';
-import { sessionDataOf, sessions } from '@/lib/sessions';
-import { validateCredentials } from '@/lib/users';
+import { sessions } from '@/lib/sessions';
+import { sessionDataOf } from 'lix-example-shared/sessions';
+import { validateCredentials } from 'lix-example-shared/users';
 
 /** Only paths on this site: `?next=https://evil.example` must not become an open redirect. */
 function localPath(value: FormDataEntryValue | null): string {

@@ -1,5 +1,6 @@
-import { jsonBody, sessionDataOf, sessions } from '@/lib/sessions';
-import { validateCredentials } from '@/lib/users';
+import { jsonBody, sessions } from '@/lib/sessions';
+import { sessionDataOf } from 'lix-example-shared/sessions';
+import { validateCredentials } from 'lix-example-shared/users';
 
 export const POST = sessions.route(async (request, s) => {
   const { username, password, rememberMe, deviceName } = await jsonBody(request);

@@ -1,0 +1,69 @@
+import { LixCache } from 'lix-cache-sdk';
+import { SessionStore, type TrustProxy } from 'lix-cache-session';
+import { z } from 'zod';
+import type { User } from './users';
+
+/*
+ * The session setup every example app shares. Configuration by environment (see the apps'
+ * READMEs): LIX_CACHE_URL (http://localhost:4000), LIX_CACHE_API_KEY, COOKIE_SECURE (default:
+ * true when NODE_ENV=production), TRUST_PROXY, SESSION_TTL / SESSION_IDLE_TIMEOUT /
+ * SESSION_ABSOLUTE_TIMEOUT / REMEMBER_ME_TTL (seconds), SESSION_IP_BINDING (off | exact | subnet).
+ */
+
+/** The session's data, checked on every write and read. */
+export const SessionSchema = z.object({
+  userId: z.string(),
+  username: z.string(),
+  email: z.email(),
+  roles: z.array(z.string()),
+  createdAt: z.number(),
+  lastAccess: z.number(),
+  theme: z.enum(['light', 'dark']).optional(),
+  cart: z.array(z.string()).optional(),
+});
+
+export type AppSessionData = z.output<typeof SessionSchema>;
+export type AppSessionStore = SessionStore<AppSessionData>;
+
+/** What a signed-in user's session starts with. */
+export function sessionDataOf(user: User) {
+  return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
+}
+
+function seconds(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds; got "${raw}".`);
+  return value;
+}
+
+/** The cache client and the session store, from the environment. */
+export function sessionsFromEnv(): { cache: LixCache; sessions: AppSessionStore } {
+  const ipBinding = process.env.SESSION_IP_BINDING ?? 'off';
+  if (ipBinding !== 'off' && ipBinding !== 'exact' && ipBinding !== 'subnet') throw new Error(`SESSION_IP_BINDING must be off, exact or subnet; got "${ipBinding}".`);
+  const cache = new LixCache({ timeout: 2000, maxRetries: 1 });
+  const sessions = new SessionStore({
+    cache,
+    schema: SessionSchema,
+    ttl: seconds('SESSION_TTL') ?? 3600,
+    idleTimeout: seconds('SESSION_IDLE_TIMEOUT'),
+    absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT'),
+    binding: { ip: ipBinding },
+    rememberMe: { ttl: seconds('REMEMBER_ME_TTL') },
+  });
+  return { cache, sessions };
+}
+
+/** COOKIE_SECURE, else secure in production. */
+export function secureCookiesFromEnv(): boolean {
+  return process.env.COOKIE_SECURE ? process.env.COOKIE_SECURE === 'true' : process.env.NODE_ENV === 'production';
+}
+
+/** TRUST_PROXY as Express's `trust proxy` takes it: true/false, a hop count, or addresses/subnets ("loopback", "10.0.0.0/8"). */
+export function trustProxyFromEnv(): TrustProxy | undefined {
+  const raw = process.env.TRUST_PROXY;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
