@@ -7,6 +7,7 @@ import { renderSection } from './lib/report';
 import { httpThroughput } from './suites/http-throughput';
 import { imports } from './suites/imports';
 import { batching } from './suites/batching';
+import { frameworks } from './suites/frameworks';
 import { memory } from './suites/memory';
 import { persistence } from './suites/persistence';
 import { redisScan } from './suites/redis-scan';
@@ -17,6 +18,7 @@ const SUITES: Record<string, (settings: BenchSettings) => Promise<Section>> = {
   http: httpThroughput,
   batching,
   sessions,
+  frameworks,
   memory,
   scale,
   persistence,

@@ -18,21 +18,34 @@ export interface Target {
  * Start a TypeScript file of bench/targets/ as its own process (tsx) on a free
  * port, and wait until `readyPath` answers.
  */
-export async function startTarget(file: string, env: Record<string, string> = {}, readyPath = '/'): Promise<Target> {
+export function startTarget(file: string, env: Record<string, string> = {}, readyPath = '/'): Promise<Target> {
+  const path = fileURLToPath(new URL(`../targets/${file}`, import.meta.url));
+  return startCommand(file, () => ['--import', 'tsx', path], env, readyPath);
+}
+
+/**
+ * Start `node <args(port)>` on a free port (also passed as PORT), with
+ * NODE_ENV=production, and wait until `readyPath` answers below 500.
+ */
+export async function startCommand(what: string, args: (port: number) => string[], env: Record<string, string> = {}, readyPath = '/', cwd?: string): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const path = fileURLToPath(new URL(`../targets/${file}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path], {
+  const child = spawn(process.execPath, args(port), {
+    cwd,
     env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   live.add(child);
-  await waitFor(async () => (await fetch(url + readyPath)).status < 500, { timeoutMs: 20_000, what: `${file} to start` });
+  await waitFor(async () => (await fetch(url + readyPath)).status < 500, { timeoutMs: 30_000, what: `${what} to start` });
   return {
     url,
     pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          live.delete(child);
+          return resolve();
+        }
         child.once('close', () => {
           live.delete(child);
           resolve();
