@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { csrfProtection, lixSession, sessionErrorHandler, type TrustProxy } from 'lix-cache-session/express';
-import { sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
-import { loadUser, validateCredentials } from 'lix-example-shared/users';
+import { devicesJson, rememberedUser, sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
+import { validateCredentials } from 'lix-example-shared/users';
 
 // Types req.session as this app's sessions.
 declare module 'lix-cache-session/express' {
@@ -49,10 +49,7 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
       store: sessions,
       cookie: { secure: secureCookies, sameSite: 'lax' },
       rememberMe: {
-        loadUser: (userId) => {
-          const user = loadUser(userId);
-          return user ? sessionDataOf(user) : null;
-        },
+        loadUser: rememberedUser,
       },
       // Visitors get a guest session on their first write (a cart item, a theme); at login
       // it ends, and only the cart moves into the new session.
@@ -122,17 +119,7 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
 
   app.get('/api/sessions', requireSession, async (req, res) => {
     const list = await sessions.list(req.session!.userId, { currentId: req.sessionId });
-    res.json({
-      sessions: list.map((s) => ({
-        id: s.handle,
-        deviceId: s.deviceId,
-        deviceName: s.deviceName,
-        lastIP: s.lastIP,
-        lastAccess: new Date(s.lastAccess).toISOString(),
-        createdAt: new Date(s.createdAt).toISOString(),
-        current: s.current,
-      })),
-    });
+    res.json(devicesJson(list));
   });
 
   // Only the signed-in user's own sessions can be revoked: the handle is looked up among them.

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TrustProxy } from 'lix-cache-session';
 import { csrfProtection, lixSession, sessionErrorHandler } from 'lix-cache-session/fastify';
-import { sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
-import { loadUser, validateCredentials } from 'lix-example-shared/users';
+import { devicesJson, rememberedUser, sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
+import { validateCredentials } from 'lix-example-shared/users';
 
 // Types request.session (and request.guest, request.login) as this app's sessions.
 declare module 'lix-cache-session/fastify' {
@@ -45,10 +45,7 @@ export async function createApp({ sessions, secureCookies, trustProxy, writeDela
     store: sessions,
     cookie: { secure: secureCookies, sameSite: 'lax' },
     rememberMe: {
-      loadUser: (userId) => {
-        const user = loadUser(userId);
-        return user ? sessionDataOf(user) : null;
-      },
+      loadUser: rememberedUser,
     },
     // Visitors get a cart before they sign in; it moves into the session at login (the theme does not).
     guest: { keep: ['cart'] },
@@ -117,17 +114,7 @@ export async function createApp({ sessions, secureCookies, trustProxy, writeDela
 
   app.get('/api/sessions', { preHandler: requireSession }, async (request) => {
     const list = await sessions.list(request.session!.userId, { currentId: request.sessionId });
-    return {
-      sessions: list.map((s) => ({
-        id: s.handle,
-        deviceId: s.deviceId,
-        deviceName: s.deviceName,
-        lastIP: s.lastIP,
-        lastAccess: new Date(s.lastAccess).toISOString(),
-        createdAt: new Date(s.createdAt).toISOString(),
-        current: s.current,
-      })),
-    };
+    return devicesJson(list);
   });
 
   // Only the signed-in user's own sessions can be revoked: the handle is looked up among them.

@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { csrfProtection, isCacheUnavailable, lixSession, login, logout, logoutAll, type LixSessionEnv, type TrustProxy } from 'lix-cache-session/hono';
-import { sessionDataOf, type AppSessionData, type AppSessionStore } from 'lix-example-shared/sessions';
-import { loadUser, validateCredentials } from 'lix-example-shared/users';
+import { devicesJson, rememberedUser, sessionDataOf, type AppSessionData, type AppSessionStore } from 'lix-example-shared/sessions';
+import { validateCredentials } from 'lix-example-shared/users';
 
 export type { AppSessionData };
 
@@ -46,10 +46,7 @@ export function createApp({ sessions, secureCookies, clientIp, trustProxy, write
       // Visitors get a cart and a theme before they sign in; the cart comes along at login.
       guest: { keep: ['cart'] },
       rememberMe: {
-        loadUser: (userId) => {
-          const user = loadUser(userId);
-          return user ? sessionDataOf(user) : null;
-        },
+        loadUser: rememberedUser,
       },
       clientIp,
       trustProxy,
@@ -132,17 +129,7 @@ export function createApp({ sessions, secureCookies, clientIp, trustProxy, write
   app.get('/api/sessions', signedIn, async (c) => {
     const session = c.get('session')!;
     const list = await sessions.list(session.userId, { currentId: c.get('sessionId') });
-    return c.json({
-      sessions: list.map((s) => ({
-        id: s.handle,
-        deviceId: s.deviceId,
-        deviceName: s.deviceName,
-        lastIP: s.lastIP,
-        lastAccess: new Date(s.lastAccess).toISOString(),
-        createdAt: new Date(s.createdAt).toISOString(),
-        current: s.current,
-      })),
-    });
+    return c.json(devicesJson(list));
   });
 
   // Only the signed-in user's own sessions can be revoked: the handle is looked up among them.

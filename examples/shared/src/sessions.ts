@@ -1,7 +1,7 @@
 import { LixCache } from 'lix-cache-sdk';
-import { SessionStore, type TrustProxy } from 'lix-cache-session';
+import { SessionStore, type DeviceSession, type TrustProxy } from 'lix-cache-session';
 import { z } from 'zod';
-import type { User } from './users';
+import { loadUser, type User } from './users';
 
 /*
  * The session setup every example app shares. Configuration by environment (see the apps'
@@ -28,6 +28,27 @@ export type AppSessionStore = SessionStore<AppSessionData>;
 /** What a signed-in user's session starts with. */
 export function sessionDataOf(user: User) {
   return { userId: user.id, username: user.username, email: user.email, roles: user.roles };
+}
+
+/** remember-me's `loadUser`: the session data of a user who still exists, else null (no sign-in). */
+export function rememberedUser(userId: string) {
+  const user = loadUser(userId);
+  return user ? sessionDataOf(user) : null;
+}
+
+/** `GET /api/sessions`'s body: the device list with handles as ids (never session ids) and ISO dates. */
+export function devicesJson(list: DeviceSession[]) {
+  return {
+    sessions: list.map((s) => ({
+      id: s.handle,
+      deviceId: s.deviceId,
+      deviceName: s.deviceName,
+      lastIP: s.lastIP,
+      lastAccess: new Date(s.lastAccess).toISOString(),
+      createdAt: new Date(s.createdAt).toISOString(),
+      current: s.current,
+    })),
+  };
 }
 
 function seconds(name: string): number | undefined {

@@ -1,6 +1,5 @@
 import { nextSession } from 'lix-cache-session/next';
-import { secureCookiesFromEnv, sessionDataOf, sessionsFromEnv } from 'lix-example-shared/sessions';
-import { loadUser } from 'lix-example-shared/users';
+import { rememberedUser, secureCookiesFromEnv, sessionsFromEnv } from 'lix-example-shared/sessions';
 
 /*
  * The app's sessions, made once per server process. Configuration by environment (see
@@ -25,10 +24,7 @@ export const sessions = nextSession({
   store,
   cookie: { secure: secureCookies, sameSite: 'lax' },
   rememberMe: {
-    loadUser: (userId) => {
-      const user = loadUser(userId);
-      return user ? sessionDataOf(user) : null;
-    },
+    loadUser: rememberedUser,
   },
   // Guests get a cart and a theme before login; the cart moves into the session at login.
   guest: { keep: ['cart'] },
