@@ -136,7 +136,7 @@ export async function frameworks(settings: BenchSettings): Promise<Section> {
       rows,
       notes: [
         `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node.js ${process.version}, \`npm run bench -- --only frameworks${settings.quick ? ' --quick' : ''}\`: ${settings.rounds} interleaved rounds of ${settings.seconds} s per stack, medians.`,
-        `Load average (1 min) ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after the rounds, on ${os.cpus().length} cores: the load generator, the app, redis-server and the Lix server share them (and here other work did too), so absolute numbers move between runs; the ratios within one run are what to compare.`,
+        `Load average (1 min) ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after the rounds, on ${os.cpus().length} cores: the load generator, the app, redis-server and the Lix server share them, so absolute numbers move between runs; the ratios within one run are what to compare.`,
         'One process per stack, all measured in the same interleaved rounds; ratios compare stacks of one framework within this run.',
         'Every session stack slides the expiry on each request: lix-cache-session reads with touch on a Lix server (memory engine, its own process); express-session and @fastify/session (rolling) write the session back to redis-server through connect-redis; hono-sessions (CookieStore, autoExtendExpiration) and iron-session (session.save() on each request) re-seal the whole session into the cookie.',
         'hono-sessions ships a CookieStore, a MemoryStore and a Bun SQLite store, no Redis store: its row is the cookie store. iron-session keeps the session only in the sealed cookie.',
