@@ -60,3 +60,21 @@ export function createCsrfCheck(options: CsrfOptions = {}): CsrfCheck {
     },
   };
 }
+
+/**
+ * The token `field` of a JSON or form body, for web-standard adapters (Hono, Next.js);
+ * undefined when the body is neither or does not parse. `read` parses the body; by default
+ * a clone of the request, so that the route can still read the body itself.
+ */
+export async function bodyField(request: Request, field: string, read: (kind: 'json' | 'form') => Promise<unknown> = (kind) => (kind === 'json' ? request.clone().json() : request.clone().formData())): Promise<unknown> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const kind = type === 'application/json' || type.endsWith('+json') ? 'json' : type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data' ? 'form' : undefined;
+  if (!kind) return undefined;
+  try {
+    const body = await read(kind);
+    if (body instanceof FormData) return body.get(field) ?? undefined;
+    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  } catch {
+    return undefined; // an unreadable body carries no token
+  }
+}

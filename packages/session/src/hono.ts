@@ -10,7 +10,7 @@
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { clientAddress, compileTrust, type TrustProxy } from './client-address';
-import { createCsrfCheck, type CsrfOptions } from './csrf';
+import { bodyField, createCsrfCheck, type CsrfOptions } from './csrf';
 import type { LixSessionOptions } from './handler-options';
 import type { SessionData } from './options';
 import { isCacheUnavailable, unavailableResponse, type ErrorResponse } from './responses';
@@ -213,23 +213,13 @@ export async function logoutAll(c: Context): Promise<number> {
   return ended;
 }
 
-/** The JSON body's `field`, or the form's; undefined when there is none (or it does not parse). */
-async function bodyField(c: Context, field: string): Promise<unknown> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const isJson = type === 'application/json' || type.endsWith('+json');
-  const isForm = type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
-  if (!isJson && !isForm) return undefined;
-  try {
-    // Read a copy, so that the route can still read the body in any way (c.req.json(),
-    // c.req.raw.text(), a validator). If something before us read it already, it did
-    // so through c.req, whose cache hands the parsed body out again.
-    const raw = c.req.raw;
-    const body = raw.bodyUsed ? await (isJson ? c.req.json() : c.req.formData()) : await (isJson ? raw.clone().json() : raw.clone().formData());
-    if (body instanceof FormData) return body.get(field) ?? undefined;
-    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The body's token field. If something before us read the body, it did so through c.req,
+ * whose cache hands the parsed body out again; else a clone is read, so that the route can
+ * still read the body in any way (c.req.json(), c.req.raw.text(), a validator).
+ */
+function honoBodyField(c: Context, field: string): Promise<unknown> {
+  return bodyField(c.req.raw, field, c.req.raw.bodyUsed ? (kind) => (kind === 'json' ? c.req.json() : c.req.formData()) : undefined);
 }
 
 /**
@@ -248,7 +238,7 @@ export function csrfProtection(options: CsrfOptions = {}): MiddlewareHandler {
   return async function csrfCheck(c, next) {
     const request = requestOf(c, 'csrfProtection()');
     if (csrf.needsToken(c.req.method) && request.csrfToken !== undefined) {
-      const sent = c.req.header(csrf.header) ?? (await bodyField(c, csrf.field));
+      const sent = c.req.header(csrf.header) ?? (await honoBodyField(c, csrf.field));
       const refused = csrf.check(request, c.req.method, sent);
       if (refused) return c.json(refused, 403);
     }

@@ -1,7 +1,7 @@
 import type { SerializeOptions } from 'cookie';
 import { cookies, headers } from 'next/headers';
 import { NextResponse } from 'next/server';
-import { createCsrfCheck, type CsrfCheck, type CsrfOptions } from './csrf';
+import { bodyField, createCsrfCheck, type CsrfCheck, type CsrfOptions } from './csrf';
 import type { LixSessionOptions } from './handler-options';
 import type { SessionData } from './options';
 import { isCacheUnavailable, unavailableResponse, type ErrorResponse } from './responses';
@@ -205,18 +205,6 @@ export class NextRequestSession<D extends object = SessionData> {
   }
 }
 
-/** A field of a JSON or form body, from a clone (the handler can still read the body); undefined otherwise. */
-async function bodyField(request: Request, field: string): Promise<unknown> {
-  const type = request.headers.get('content-type') ?? '';
-  try {
-    if (type.includes('application/json')) return ((await request.clone().json()) as Record<string, unknown> | null)?.[field];
-    if (type.includes('application/x-www-form-urlencoded') || type.includes('multipart/form-data')) return (await request.clone().formData()).get(field) ?? undefined;
-  } catch {
-    // An unreadable body carries no token.
-  }
-  return undefined;
-}
-
 /** The client IP from X-Forwarded-For: the entry `hops` from the right (the address the nearest trusted proxy saw). */
 function forwardedFor(headers: Headers, hops: number): string | undefined {
   const chain = (headers.get('x-forwarded-for') ?? '')
@@ -287,14 +275,20 @@ export class NextSessions<D extends object = SessionData> {
     });
   }
 
-  private async load(requestHeaders: Headers): Promise<NextRequestSession<D>> {
-    const request = this.handler.begin(requestHeaders.get('cookie'), this.client(requestHeaders));
+  /** Begin and load a request's session; a cache error becomes a 503 `SessionError`. */
+  private async begin(cookieHeader: string | null, requestHeaders: Headers): Promise<RequestSession<D>> {
+    const request = this.handler.begin(cookieHeader, this.client(requestHeaders));
     try {
       await request.load();
     } catch (error) {
       if (isCacheUnavailable(error)) throw new SessionError(unavailableResponse(), { cause: error });
       throw error;
     }
+    return request;
+  }
+
+  private async load(requestHeaders: Headers): Promise<NextRequestSession<D>> {
+    const request = await this.begin(requestHeaders.get('cookie'), requestHeaders);
     const session = new NextRequestSession(request, this.csrfCheck);
     await session.setCookies();
     return session;
@@ -313,13 +307,7 @@ export class NextSessions<D extends object = SessionData> {
       .filter((cookie) => cookie !== undefined)
       .map((cookie) => `${cookie.name}=${encodeURIComponent(cookie.value)}`)
       .join('; ');
-    const request = this.handler.begin(header, this.client(requestHeaders));
-    try {
-      await request.load();
-    } catch (error) {
-      if (isCacheUnavailable(error)) throw new SessionError(unavailableResponse(), { cause: error });
-      throw error;
-    }
+    const request = await this.begin(header, requestHeaders);
     return { session: request.session, guest: request.guest, csrfToken: request.csrfToken };
   }
 
@@ -379,11 +367,11 @@ export class NextSessions<D extends object = SessionData> {
       throw new TypeError(`sessions.guard: loginPath must be a path on this site such as '/login'; got ${String(loginPath)}.`);
     }
     const cookieHeader = request.headers.get('cookie');
-    const state = this.handler.begin(cookieHeader, this.client(request.headers));
+    let state: RequestSession<D>;
     try {
-      await state.load();
+      state = await this.begin(cookieHeader, request.headers);
     } catch (error) {
-      if (isCacheUnavailable(error)) return new SessionError(unavailableResponse(), { cause: error }).toResponse();
+      if (error instanceof SessionError) return error.toResponse();
       throw error;
     }
     const pending = state.takeCookies();

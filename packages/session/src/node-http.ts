@@ -20,8 +20,11 @@ export function nodeClient(req: IncomingMessage, trust: TrustFunction | undefine
 export function setCookies(res: ServerResponse, cookies: PendingCookie[]): void {
   if (cookies.length === 0 || res.headersSent) return;
   const current = res.getHeader('Set-Cookie');
-  const names = new Set(cookies.map((cookie) => `${cookie.name}=`));
-  const kept = current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]).filter((line) => ![...names].some((name) => line.startsWith(name)));
+  const names = new Set(cookies.map((cookie) => cookie.name));
+  const kept = current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]).filter((line) => {
+    const equals = line.indexOf('=');
+    return equals === -1 || !names.has(line.slice(0, equals));
+  });
   res.setHeader('Set-Cookie', [...kept, ...cookies.map((cookie) => cookie.line)]);
 }
 
