@@ -9,6 +9,7 @@ export * from './commands/errors';
 export * from './commands/limits';
 export * from './commands/validate';
 export * from './commands/engine';
+export { ChangeFeed } from './commands/change-feed';
 export { redactUrl, redactUrls } from './commands/redact-url';
 export { FSYNC_POLICIES, type FsyncPolicy } from './persistence/fsync-policy';
 export { parseRedisUrl, type RedisTarget } from './redis/redis-url';

@@ -29,6 +29,31 @@ export interface EngineHealth {
 }
 
 /**
+ * Receives what changed in an engine, for near caches and `GET /cache/events`
+ * (see `Engine.watch`). Calls are synchronous and must not throw.
+ */
+export interface ChangeListener {
+  /** `key` may have changed: written, merged, incremented, deleted, expired, evicted, or its TTL changed. */
+  changed(key: string): void;
+  /** Every key may have changed (`clear`). */
+  changedAll(): void;
+  /**
+   * The feed went down (`false`) or is complete again (`true`). While down, changes
+   * may go unreported (Redis: the tracking connection is lost), so whatever a near
+   * cache holds must be dropped and nothing cached until it is back up.
+   */
+  live(up: boolean): void;
+}
+
+/** A registration made by `Engine.watch`. */
+export interface Watch {
+  /** Whether changes are reported right now (memory: always; Redis: once tracking is set up, until its connection drops). */
+  readonly live: boolean;
+  /** Stop listening. */
+  close(): void;
+}
+
+/**
  * A storage engine. `execute` runs commands in order and returns one result
  * per command; a command that fails gets an ErrorResult and the rest still
  * run. Commands are already validated by `parseCommand`.
@@ -37,5 +62,10 @@ export interface Engine {
   execute(commands: readonly Command[]): Promise<Result[]>;
   stats(): Promise<EngineStats>;
   health(): Promise<EngineHealth>;
+  /**
+   * Report every change to `listener`, including those made by other processes
+   * sharing the store (Redis), expiry and eviction. Starts the feed on first use.
+   */
+  watch(listener: ChangeListener): Watch;
   close(): Promise<void>;
 }

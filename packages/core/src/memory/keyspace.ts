@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../commands/change-feed';
 import { ExpiryWheel } from './expiry-wheel';
 import type { MutationJournal } from './mutation-journal';
 import { SortedKeySet } from './sorted-key-set';
@@ -95,6 +96,8 @@ export class Keyspace {
   evictions = 0;
   expirations = 0;
   journal: MutationJournal | undefined;
+  /** Told of every change, expiry and eviction included (set only while the engine is watched). */
+  changes: ChangeFeed | undefined;
 
   constructor(options: KeyspaceOptions) {
     this.limit = options.limit;
@@ -167,6 +170,7 @@ export class Keyspace {
       this.touch(entry);
     }
     this.journal?.put(key, value, expiresAt, tags);
+    this.changes?.changed(key);
     if (this.entries.size > this.limit || (this.maxMemory > 0 && this.memory > this.maxMemory)) this.evict(key);
   }
 
@@ -174,6 +178,7 @@ export class Keyspace {
   setExpiry(key: string, entry: Entry, expiresAt: number): void {
     if (entry.expiresAt !== expiresAt) this.refile(key, entry, expiresAt);
     this.journal?.expire(key, expiresAt);
+    this.changes?.changed(key);
   }
 
   delete(key: string, entry: Entry): void {
@@ -192,6 +197,7 @@ export class Keyspace {
     this.wheel.clear();
     this.entryMemory = 0;
     this.journal?.clear();
+    this.changes?.changedAll();
     return live;
   }
 
@@ -271,6 +277,7 @@ export class Keyspace {
     if (entry.tags !== undefined) this.tags.remove(key, entry.tags);
     if (entry.slot !== NO_SLOT) this.wheel.remove(key, entry.slot);
     this.entryMemory -= entry.bytes;
+    this.changes?.changed(key);
   }
 
   /** Drop least recently used keys until within both limits; never `keep`, the key just written. */

@@ -12,7 +12,8 @@ import type {
   ScanResult,
   SetCommand,
 } from '../commands/commands';
-import type { Engine, EngineHealth, EngineStats } from '../commands/engine';
+import type { ChangeListener, Engine, EngineHealth, EngineStats, Watch } from '../commands/engine';
+import { ChangeFeed } from '../commands/change-feed';
 import { LixError, lixError } from '../commands/errors';
 import type { PersistenceOptions, RestoreReport, SnapshotReport } from '../persistence/persistence';
 import { Persistence } from '../persistence/persistence';
@@ -120,6 +121,8 @@ export class MemoryEngine implements Engine {
   private misses = 0;
   private operations = 0;
   private closed = false;
+  /** Watchers of changes; attached to the keyspace only while there are some. */
+  private readonly changes = new ChangeFeed(true, (used) => (this.keyspace.changes = used ? this.changes : undefined));
   /** The current `execute` call's response budget (one object, reset per call: execute runs its commands synchronously). */
   private readonly budget: ResponseBudget;
 
@@ -195,6 +198,11 @@ export class MemoryEngine implements Engine {
     if (this.closed) return { ok: false, message: 'the engine is closed' };
     const failure = this.persistence?.failure;
     return failure === undefined ? { ok: true } : { ok: false, message: failure.message, code: 'persistence_failed' };
+  }
+
+  /** Every change, synchronously as it happens in `execute` (or as the sweep reclaims an expired key). Always live. */
+  watch(listener: ChangeListener): Watch {
+    return this.changes.watch(listener);
   }
 
   /** Stop the sweep; with persistence, write and fsync the log and release the data directory. */

@@ -16,7 +16,8 @@ import type {
   ScanResult,
   SetCommand,
 } from '../commands/commands';
-import type { Engine, EngineHealth, EngineStats } from '../commands/engine';
+import type { ChangeListener, Engine, EngineHealth, EngineStats, Watch } from '../commands/engine';
+import { ChangeFeed } from '../commands/change-feed';
 import { LixError, lixError } from '../commands/errors';
 import type { Limits } from '../commands/limits';
 import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from '../commands/limits';
@@ -192,6 +193,7 @@ export class RedisEngine implements Engine {
   private readonly limit: number;
   private readonly dataPrefix: string;
   private readonly tagPrefix: string;
+  private readonly changes = new ChangeFeed(false);
   private readonly where: string;
   /** INFO keyspace line of our db. */
   private readonly keysInfo: RegExp;
@@ -411,6 +413,11 @@ export class RedisEngine implements Engine {
     } catch (error) {
       return { ok: false, message: this.failure(error) };
     }
+  }
+
+  /** Placeholder until Redis tracking lands (issue 12): reports nothing, never live. */
+  watch(listener: ChangeListener): Watch {
+    return this.changes.watch(listener);
   }
 
   async close(): Promise<void> {

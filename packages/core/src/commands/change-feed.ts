@@ -1,0 +1,60 @@
+import type { ChangeListener, Watch } from './engine';
+
+/**
+ * The listeners of one engine's `watch`, and what it tells them. Engines call
+ * `changed` on every change; with no listener that is one size check.
+ */
+export class ChangeFeed {
+  private readonly listeners = new Set<ChangeListener>();
+  private up: boolean;
+
+  constructor(
+    live: boolean,
+    /** Called when the first listener arrives (start a feed) and the last leaves (stop it). */
+    private readonly onUse?: (used: boolean) => void,
+  ) {
+    this.up = live;
+  }
+
+  /** Whether any listener is registered. */
+  get used(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  get live(): boolean {
+    return this.up;
+  }
+
+  watch(listener: ChangeListener): Watch {
+    if (typeof listener?.changed !== 'function' || typeof listener.changedAll !== 'function' || typeof listener.live !== 'function') {
+      throw new TypeError('watch(listener) takes an object with changed(key), changedAll() and live(up) methods.');
+    }
+    const first = this.listeners.size === 0;
+    this.listeners.add(listener);
+    if (first) this.onUse?.(true);
+    const feed = this;
+    return {
+      get live() {
+        return feed.up;
+      },
+      close() {
+        if (feed.listeners.delete(listener) && feed.listeners.size === 0) feed.onUse?.(false);
+      },
+    };
+  }
+
+  changed(key: string): void {
+    for (const listener of this.listeners) listener.changed(key);
+  }
+
+  changedAll(): void {
+    for (const listener of this.listeners) listener.changedAll();
+  }
+
+  /** The feed went down or came back; listeners hear of it once per transition. */
+  setLive(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    for (const listener of this.listeners) listener.live(up);
+  }
+}
