@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS } from 'lix-cache-core';
 import { LixCacheError } from './errors';
+import { DEFAULT_NEAR_BYTES, DEFAULT_NEAR_ENTRIES, type NearCacheOptions } from './near-cache';
 
 /** Where warnings go. */
 export interface LixLogger {
@@ -51,11 +52,17 @@ export interface LixCacheConfig {
    */
   batchWindow?: number;
   /**
-   * From the original Lix Cache SDK: keep read values in this process. Not supported yet:
-   * `true` logs one warning through `logger` and every read still goes to the cache.
+   * Keep values this client reads in this process and answer repeated reads from there, with
+   * no round trip. The server pushes every change over a long-lived channel (`GET /cache/events`;
+   * in-process engines report their own), so a copy is dropped within milliseconds of a write
+   * anywhere; while that channel is down, nothing is cached and every read goes to the cache.
+   * Plain `get`, `getEntry` and `exists` are served locally; a get with `touch` always goes out.
+   * `true` for the defaults, or see {@link NearCacheOptions}. Default off.
    */
+  nearCache?: boolean | NearCacheOptions;
+  /** From the original Lix Cache SDK: `true` is `nearCache: true` (ignored when `nearCache` is given). */
   localCache?: boolean;
-  /** From the original Lix Cache SDK: seconds a `localCache` entry would live. Checked, and unused until `localCache` is supported. */
+  /** From the original Lix Cache SDK: seconds a `localCache` entry lives at most: `nearCache.ttl`. */
   localCacheTTL?: number;
   /** Receives warnings (e.g. "remote server without an API key"). Default `console`. */
   logger?: LixLogger;
@@ -92,9 +99,20 @@ export interface ResolvedConfig {
   maxInFlight: number;
   /** 0: flush each tick. */
   batchWindow: number;
-  localCache: boolean;
+  /** The near cache's checked options; undefined: off. */
+  nearCache: ResolvedNearCache | undefined;
   logger: LixLogger;
 }
+
+export interface ResolvedNearCache {
+  maxEntries: number;
+  maxBytes: number;
+  prefixes: string[] | undefined;
+  ttl: number | undefined;
+}
+
+/** Most prefixes one broadcast channel takes (the server's limit too). */
+const MAX_NEAR_PREFIXES = 32;
 
 export const DEFAULT_URL = 'http://localhost:4000';
 
@@ -169,7 +187,7 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
   if (config.localCache !== undefined && typeof config.localCache !== 'boolean') {
     throw invalid(`LixCache option "localCache" must be true or false; got ${String(config.localCache)}.`);
   }
-  number(config.localCacheTTL, 'localCacheTTL', 0);
+  const localCacheTTL = number(config.localCacheTTL, 'localCacheTTL', 0) || undefined;
   const logger = config.logger ?? console;
   if (typeof logger?.warn !== 'function') throw invalid('LixCache option "logger" must have a warn(message) method.');
   return {
@@ -184,8 +202,29 @@ export function resolveConfig(config: LixCacheConfig = {}): ResolvedConfig {
     maxBatchSize,
     maxInFlight,
     batchWindow: number(config.batchWindow, 'batchWindow', 0, { max: MAX_TIMER_MS }),
-    localCache: config.localCache ?? false,
+    nearCache: resolveNearCache(config.nearCache ?? (config.localCache === true ? { ttl: localCacheTTL } : undefined)),
     logger,
+  };
+}
+
+function resolveNearCache(option: boolean | NearCacheOptions | undefined): ResolvedNearCache | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (typeof option !== 'object' || option === null || Array.isArray(option))) {
+    throw invalid(`LixCache option "nearCache" must be true, false or { maxEntries, maxBytes, prefixes, ttl }; got ${String(option)}.`);
+  }
+  const options: NearCacheOptions = option === true ? {} : option;
+  const { prefixes } = options;
+  if (
+    prefixes !== undefined &&
+    (!Array.isArray(prefixes) || prefixes.length === 0 || prefixes.length > MAX_NEAR_PREFIXES || !prefixes.every((prefix) => typeof prefix === 'string' && prefix !== ''))
+  ) {
+    throw invalid(`LixCache option "nearCache.prefixes" must be 1 to ${MAX_NEAR_PREFIXES} non-empty key prefixes such as ['session:']; got ${String(prefixes)}.`);
+  }
+  return {
+    maxEntries: number(options.maxEntries, 'nearCache.maxEntries', DEFAULT_NEAR_ENTRIES, { integer: true, min: 1 }),
+    maxBytes: number(options.maxBytes, 'nearCache.maxBytes', DEFAULT_NEAR_BYTES, { integer: true, min: 1024 }),
+    prefixes: prefixes === undefined ? undefined : [...prefixes],
+    ttl: options.ttl === undefined ? undefined : number(options.ttl, 'nearCache.ttl', 0, { min: 0.001 }),
   };
 }
 

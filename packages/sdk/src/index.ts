@@ -6,6 +6,7 @@ export { LixCache } from './lix-cache';
 export { Collection, type BatchSetItem } from './collection';
 export { Value } from './value';
 export type { LixCacheConfig, BatchingOptions, LixLogger } from './config';
+export type { NearCacheOptions, NearCacheStats } from './near-cache';
 export {
   LixCacheError,
   LixConnectionError,

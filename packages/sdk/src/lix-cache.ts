@@ -1,4 +1,17 @@
-import { describe, parseCommand, validateKey, validateTtl, type Command, type ErrorResult, type Result, type ScanResult } from 'lix-cache-core';
+import {
+  describe,
+  parseCommand,
+  validateKey,
+  validateTtl,
+  type Command,
+  type ErrorResult,
+  type ExistsCommand,
+  type GetCommand,
+  type Json,
+  type Result,
+  type ScanResult,
+  type Watch,
+} from 'lix-cache-core';
 import { Batcher } from './batcher';
 import { Collection } from './collection';
 import {
@@ -33,6 +46,7 @@ import type {
   ScanPage,
   SetOptions,
 } from './options';
+import { NearCache, type Held, type NearCacheStats } from './near-cache';
 import { Inflight } from './remember';
 import { checkSchema, type InferSchema, type Schema } from './schema';
 import { openTransport } from './transports/open';
@@ -62,6 +76,8 @@ export class LixCache {
   private readonly batcher: Batcher<unknown>;
   private readonly inflight = new Inflight();
   private readonly batching: boolean;
+  private readonly near: NearCache | undefined;
+  private readonly nearWatch: Watch | undefined;
   private closed = false;
 
   constructor(config?: LixCacheConfig) {
@@ -73,15 +89,24 @@ export class LixCache {
           `enable auth on the server (LIX_AUTH_ENABLED=true, LIX_API_KEYS) and pass "apiKey" (or set LIX_CACHE_API_KEY).`,
       );
     }
-    if (this.config.localCache) {
-      logger.warn(
-        'lix-cache-sdk: "localCache" (and "localCacheTTL") are ignored: this SDK has no local cache yet, so every read goes to the cache ' +
-          'and always sees the latest value. Remove the options to silence this warning.',
-      );
-    }
     this.transport = openTransport(this.config);
     this.batcher = new Batcher(this.transport, this.config.maxBatchSize, this.config.maxInFlight, this.config.batchWindow);
     this.batching = this.config.batching && !this.transport.immediate;
+    const near = this.config.nearCache;
+    if (near !== undefined) {
+      this.near = new NearCache(near);
+      this.nearWatch = this.transport.watch(this.near, near.prefixes);
+    }
+  }
+
+  /** Whether this client has a near cache (the `nearCache` option): lix-cache-session then serves sessions from it. */
+  get hasNearCache(): boolean {
+    return this.near !== undefined;
+  }
+
+  /** The near cache's counters (hits, misses, invalidations, flushes, size, whether its channel is up); undefined without one. */
+  nearCacheStats(): NearCacheStats | undefined {
+    return this.near?.stats();
   }
 
   /** The URL this client talks to. */
@@ -106,6 +131,7 @@ export class LixCache {
    * layers: the batcher's promise is the caller's, so a command costs one promise.
    */
   private run<R>(command: Command, decode: Decode<R>): Promise<R> {
+    this.near?.writing(command);
     return this.batching ? this.batcher.enqueue(command, decode) : this.batcher.sendNow(command, decode);
   }
 
@@ -131,10 +157,31 @@ export class LixCache {
 
   private sendGet<R>(key: string, options: GetOptions | undefined, decode: Decode<R>): Promise<R> {
     try {
-      return this.run(this.getCommand(key, options), decode);
+      const command = this.getCommand(key, options);
+      return this.near !== undefined && command.op === 'get' && command.touch === undefined ? this.nearRead(command, decode) : this.run(command, decode);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** A read the near cache may answer, or fill when it comes back (misses pay one promise more; hits none). */
+  private nearRead<R>(command: GetCommand | ExistsCommand, decode: Decode<R>): Promise<R> {
+    const near = this.near!;
+    const held = near.lookup(command.key);
+    if (held !== undefined) return Promise.resolve(decode(heldResult(command, held)));
+    if (command.op === 'exists') return this.run(command, decode);
+    const ticket = near.begin(command.key);
+    if (ticket === undefined) return this.run(command, decode);
+    return this.run(command, raw).then(
+      (result) => {
+        near.end(ticket, result);
+        return decode(result);
+      },
+      (error: unknown) => {
+        near.end(ticket, undefined);
+        throw error;
+      },
+    );
   }
 
   /** The value at `key`, or null when it is missing or expired. `touch` resets its TTL as it reads. */
@@ -172,7 +219,12 @@ export class LixCache {
 
   /** Whether `key` holds a live value. */
   exists(key: string): Promise<boolean> {
-    return this.send({ op: 'exists', key }, existsOf);
+    if (this.near === undefined) return this.send({ op: 'exists', key }, existsOf);
+    try {
+      return this.nearRead(this.parse({ op: 'exists', key }) as ExistsCommand, existsOf);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -274,6 +326,7 @@ export class LixCache {
       commands.map((input) => {
         try {
           const command = parseCommand(input, this.transport.limits);
+          this.near?.writing(command);
           return this.transport.immediate ? this.batcher.sendNow(command, raw) : this.batcher.enqueue(command, raw);
         } catch (error) {
           return Promise.resolve(errorResult(input, fromCoreError(error)));
@@ -362,8 +415,17 @@ export class LixCache {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.nearWatch?.close();
     await this.transport.close();
   }
+}
+
+/** What the server would answer for a read the near cache holds. */
+function heldResult(command: GetCommand | ExistsCommand, held: Held): Result {
+  const found = held.text !== undefined;
+  if (command.op === 'exists') return { op: 'exists', key: command.key, exists: found };
+  const ttl = held.expiresAt === Infinity ? null : Math.max(0.001, Math.ceil(held.expiresAt - Date.now()) / 1000);
+  return { op: 'get', key: command.key, value: found ? (JSON.parse(held.text!) as Json) : null, ttl: found ? ttl : null, found };
 }
 
 function closedError(): LixCacheError {

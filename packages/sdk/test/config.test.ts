@@ -49,22 +49,28 @@ describe('config', () => {
     expect(quiet.warnings).toEqual([]);
   });
 
-  it('localCache: true warns once that it is ignored and why; localCacheTTL alone, or false, is quiet', async () => {
-    const near = quietLogger();
-    const cache = new LixCache({ url: 'memory://local-cache', localCache: true, localCacheTTL: 30, logger: near.logger });
-    expect(near.warnings).toHaveLength(1);
-    expect(near.warnings[0]).toMatch(/"localCache".*ignored.*no local cache.*every read goes to the cache.*Remove/s);
-    // Ignored means ignored: reads still see every write, made by any client.
+  it('localCache: true is the near cache, localCacheTTL its most seconds per entry; both stay coherent with other clients', async () => {
+    const logger = quietLogger();
+    const cache = new LixCache({ url: 'memory://local-cache', localCache: true, localCacheTTL: 30, logger: logger.logger });
+    expect(cache.hasNearCache).toBe(true);
     const other = new LixCache({ url: 'memory://local-cache' });
+    expect(other.hasNearCache).toBe(false);
     await cache.set('k', 1);
     expect(await cache.get('k')).toBe(1);
+    expect(await cache.get('k')).toBe(1);
+    expect(cache.nearCacheStats()).toMatchObject({ hits: 1, misses: 1, live: true, entries: 1 });
+    const before = cache.nearCacheStats()!.invalidations;
     await other.set('k', 2);
+    expect(cache.nearCacheStats()!.invalidations).toBe(before + 1);
     expect(await cache.get('k')).toBe(2);
-    expect(near.warnings).toHaveLength(1);
+    // localCacheTTL caps the local copy: the key has no server TTL, so the copy's remaining TTL is not reported as 30.
+    expect(await cache.getEntry('k')).toEqual({ value: 2, ttl: null });
+    expect(logger.warnings).toEqual([]);
     await Promise.all([cache.close(), other.close()]);
-    const quiet = quietLogger();
-    await new LixCache({ url: 'memory://local-cache', localCache: false, localCacheTTL: 60, batchWindow: 10, logger: quiet.logger }).close();
-    expect(quiet.warnings).toEqual([]);
+    const off = new LixCache({ url: 'memory://local-cache', localCache: false, localCacheTTL: 60, batchWindow: 10, logger: logger.logger });
+    expect(off.hasNearCache).toBe(false);
+    expect(off.nearCacheStats()).toBeUndefined();
+    await off.close();
   });
 
   it('refuses bad options at construction, with what to use instead', () => {
@@ -90,6 +96,12 @@ describe('config', () => {
       [{ localCacheTTL: Number.POSITIVE_INFINITY }, /"localCacheTTL" must be a number ≥ 0; got Infinity/],
       [{ localCacheTTL: '60' }, /"localCacheTTL" must be a number/],
       [{ logger: {} }, /"logger" must have a warn/],
+      [{ nearCache: 'yes' }, /"nearCache" must be true, false or \{ maxEntries, maxBytes, prefixes, ttl \}; got yes/],
+      [{ nearCache: { maxEntries: 0 } }, /"nearCache.maxEntries" must be a whole number ≥ 1; got 0/],
+      [{ nearCache: { maxBytes: 10 } }, /"nearCache.maxBytes" must be a whole number ≥ 1024; got 10/],
+      [{ nearCache: { prefixes: [] } }, /"nearCache.prefixes" must be 1 to 32 non-empty key prefixes/],
+      [{ nearCache: { prefixes: ['a', ''] } }, /"nearCache.prefixes" must be 1 to 32 non-empty key prefixes/],
+      [{ nearCache: { ttl: 0 } }, /"nearCache.ttl" must be a number ≥ 0.001; got 0/],
       [{ url: 'memory://x?limit=abc' }, /"limit" must be a whole number/],
       [{ url: 'memory://x?color=red' }, /Unknown memory:\/\/ parameter "color"/],
       [{ url: 'memory://x?fsync=always' }, /"fsync" needs "dataDir"/],

@@ -1,4 +1,4 @@
-import type { Command, Engine, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
+import type { ChangeListener, Command, Engine, EngineHealth, EngineStats, Limits, Result, Watch } from 'lix-cache-core';
 import { LixError, redactUrl } from 'lix-cache-core';
 import { decodeOne, type Decode } from '../decode';
 import { fromCoreError, LixCacheError } from '../errors';
@@ -91,6 +91,29 @@ export class EngineTransport implements Transport<Command> {
   private readonly rethrow = (error: unknown): never => {
     throw this.mapError(error);
   };
+
+  /** The engine's own change feed (memory: synchronous, so trivially coherent; Redis: its tracking). Prefixes filter in the near cache. */
+  watch(listener: ChangeListener): Watch {
+    let inner: Watch | undefined;
+    let closed = false;
+    const start = (engine: Engine): void => {
+      if (closed) return;
+      inner = engine.watch(listener);
+      if (inner.live) listener.live(true);
+    };
+    const { engine, ready } = this.shared;
+    if (engine) start(engine);
+    else ready.then(start, () => {});
+    return {
+      get live() {
+        return inner?.live ?? false;
+      },
+      close() {
+        closed = true;
+        inner?.close();
+      },
+    };
+  }
 
   stats(): Promise<EngineStats> {
     return this.withEngine((engine) => engine.stats()).catch((error: unknown) => {

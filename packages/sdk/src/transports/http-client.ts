@@ -11,7 +11,18 @@ export interface HttpResponse {
  */
 export interface HttpClient {
   request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, maxBytes: number): Promise<HttpResponse>;
+  /** A long-lived GET whose body is read as it arrives (the near cache's event channel); never holds the process open. */
+  stream(path: string, headers: Record<string, string>): Promise<HttpStream>;
   close(): void;
+}
+
+/** A response read as it streams in. */
+export interface HttpStream {
+  status: number;
+  /** Pass each piece of text to `onText`; resolves when the body ends, rejects when the connection fails. */
+  read(onText: (text: string) => void): Promise<void>;
+  /** Drop the connection; a pending `read` settles. */
+  cancel(): void;
 }
 
 /** A response body longer than the client's `maxResponseBytes`; the transport turns it into LixResponseTooLargeError. */
@@ -60,6 +71,24 @@ export function fetchClient(origin: string): HttpClient {
         text += decoder.decode(value, { stream: true });
       }
       return { status: response.status, text: text + decoder.decode() };
+    },
+    async stream(path, headers) {
+      const abort = new AbortController();
+      const response = await fetch(origin + path, { headers, signal: abort.signal });
+      return {
+        status: response.status,
+        async read(onText) {
+          if (response.body === null) return;
+          const reader = response.body.getReader();
+          const decoder = new TextDecoder();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            onText(decoder.decode(value, { stream: true }));
+          }
+        },
+        cancel: () => abort.abort(),
+      };
     },
     close() {},
   };

@@ -1,4 +1,4 @@
-import { checkPrototypeProperties, DEFAULT_LIMITS, type Command, type EngineHealth, type EngineStats, type Limits, type Result } from 'lix-cache-core';
+import { checkPrototypeProperties, DEFAULT_LIMITS, type ChangeListener, type Command, type EngineHealth, type EngineStats, type Limits, type Result, type Watch } from 'lix-cache-core';
 import type { ResolvedConfig } from '../config';
 import { decodeOne, malformed, type Decode } from '../decode';
 import {
@@ -13,6 +13,7 @@ import {
   LixValidationError,
 } from '../errors';
 import { AttemptFailure, withRetries, type RetryPolicy } from '../retry';
+import { EventChannel } from './event-channel';
 import { ResponseTooLarge, type HttpClient, type HttpResponse } from './http-client';
 import type { Transport } from './transport';
 
@@ -29,6 +30,9 @@ const REMOTE_LIMITS: Limits = {
   maxTtl: Number.MAX_SAFE_INTEGER,
   maxScanLimit: Number.MAX_SAFE_INTEGER,
 };
+
+/** Names this client's event channel on each batch, so the server tracks what it read. */
+const CLIENT_HEADER = 'x-lix-client';
 
 /** Failures where the request certainly never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -92,6 +96,27 @@ export class HttpTransport implements Transport<string> {
 
   executeOne<R>(prepared: string, retrySafe: boolean, decode: Decode<R>): Promise<R> {
     return this.execute([prepared], retrySafe).then((results) => decodeOne(results, decode));
+  }
+
+  /** The server's `GET /cache/events`; in tracking mode, batches carry the channel's id so the server knows what this client read. */
+  watch(listener: ChangeListener, prefixes: readonly string[] | undefined): Watch {
+    const query = prefixes?.map((prefix) => `prefix=${encodeURIComponent(prefix)}`).join('&');
+    const headers: Record<string, string> = {};
+    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
+    return new EventChannel({
+      client: this.client,
+      path: query ? `/cache/events?${query}` : '/cache/events',
+      headers,
+      timeoutMs: this.config.timeout,
+      listener,
+      onClient: (id) => {
+        if (prefixes !== undefined) return;
+        if (id === undefined) delete this.headers[CLIENT_HEADER];
+        else this.headers[CLIENT_HEADER] = id;
+      },
+      logger: this.config.logger,
+      origin: this.origin,
+    });
   }
 
   async stats(): Promise<EngineStats> {

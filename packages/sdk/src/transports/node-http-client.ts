@@ -90,6 +90,28 @@ export function nodeHttpClient(origin: string): HttpClient {
         req.end(body);
       });
     },
+    stream(path, headers) {
+      return new Promise((resolve, reject) => {
+        // Its own socket (agent: false), unref'd: an open channel must not keep the process alive.
+        const req = send({ hostname, port, path: base + path, method: 'GET', agent: false, headers }, (res: IncomingMessage) => {
+          res.setEncoding('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            read: (onText) =>
+              new Promise<void>((done, fail) => {
+                res.on('data', onText);
+                res.on('end', done);
+                res.on('error', fail);
+                res.on('close', () => (res.complete ? done() : fail(new Error('the connection closed mid-stream'))));
+              }),
+            cancel: () => req.destroy(),
+          });
+        });
+        req.on('socket', (socket) => socket.unref());
+        req.on('error', reject);
+        req.end();
+      });
+    },
     close() {
       agent.destroy();
     },

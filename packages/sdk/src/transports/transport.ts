@@ -1,4 +1,4 @@
-import type { Command, EngineHealth, EngineStats, Limits, Result } from 'lix-cache-core';
+import type { ChangeListener, Command, EngineHealth, EngineStats, Limits, Result, Watch } from 'lix-cache-core';
 import type { Decode } from '../decode';
 
 /**
@@ -26,6 +26,12 @@ export interface Transport<P = unknown> {
   execute(prepared: readonly P[], retrySafe: boolean): Promise<Result[]>;
   /** Run one prepared command and resolve with `decode` of its result (one promise less than execute + then: the hot path of in-process engines). */
   executeOne<R>(prepared: P, retrySafe: boolean, decode: Decode<R>): Promise<R>;
+  /**
+   * Tell `listener` of every change the engine reports (the near cache): over the server's
+   * event channel, or straight from an in-process engine. `prefixes`: only keys under them
+   * (broadcast); undefined: the keys this client reads (tracking).
+   */
+  watch(listener: ChangeListener, prefixes: readonly string[] | undefined): Watch;
   stats(): Promise<EngineStats>;
   health(): Promise<EngineHealth>;
   close(): Promise<void>;
