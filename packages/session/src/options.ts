@@ -25,6 +25,14 @@ export interface SessionStoreOptions<D extends object = SessionData> {
    */
   idleTimeout?: number | false;
   /**
+   * With a near cache (the `cache` client created with `nearCache`), sessions are read in-process
+   * and the idle timeout slides by a touch sent from here at most once per session per this many
+   * seconds, batched with other commands; an idle session may therefore end up to this much early.
+   * Default: a tenth of the idle timeout, at most 60. Without a near cache every read slides in its
+   * own round trip and this is unused.
+   */
+  touchInterval?: number;
+  /**
    * Seconds after creation when a session ends however active it is (default 86400, one
    * day). Counts from `createdAt`, which `regenerate` keeps. `false` for no limit. Remember-me
    * tokens are the way to keep users signed in for longer.
@@ -96,6 +104,8 @@ export interface ResolvedOptions<D extends object> {
   absoluteMs: number;
   /** Seconds (for cookie lifetimes); 0 for none. */
   absoluteTimeout: number;
+  /** Seconds between two touches of one session from one process, with a near cache. */
+  touchInterval: number;
   prefix: string;
   userTagPrefix: string;
   schema: StandardSchemaV1<unknown, D> | undefined;
@@ -115,6 +125,7 @@ const KNOWN = new Set([
   'ttl',
   'idleTimeout',
   'absoluteTimeout',
+  'touchInterval',
   'prefix',
   'schema',
   'maxSessionsPerUser',
@@ -158,6 +169,8 @@ export function resolveOptions<D extends object>(options: SessionStoreOptions<D>
   const ttl = seconds(options.ttl, 'ttl', 3600);
   const idleTimeout = seconds(options.idleTimeout, 'idleTimeout', ttl, true);
   const absoluteTimeout = seconds(options.absoluteTimeout, 'absoluteTimeout', 86_400, true);
+  const touchInterval = seconds(options.touchInterval, 'touchInterval', Math.min(60, (idleTimeout || ttl) / 10));
+  if (idleTimeout && touchInterval >= idleTimeout) fail(`"touchInterval" (${touchInterval}) must be shorter than the idle timeout (${idleTimeout}), or sessions in use would expire.`);
   const prefix = prefixOption(options.prefix, 'prefix', 'session:');
 
   if (options.schema !== undefined && !isStandardSchema(options.schema)) {
@@ -187,6 +200,7 @@ export function resolveOptions<D extends object>(options: SessionStoreOptions<D>
     idleTimeout,
     absoluteMs: absoluteTimeout * 1000,
     absoluteTimeout,
+    touchInterval,
     prefix,
     userTagPrefix: `${prefix}user:`,
     schema: options.schema,

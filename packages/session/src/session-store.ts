@@ -144,12 +144,18 @@ function deviceNameOf(userAgent: string | undefined): string {
   return userAgent.length > 120 ? `${userAgent.slice(0, 117)}...` : userAgent;
 }
 
+/** Sessions whose last touch one store remembers before it starts over. */
+const MAX_TOUCHED = 100_000;
+
 /**
  * Sessions on Lix Cache, secure by default. The seed's API (`create`, `get`, `delete`,
  * `refresh`) plus device lists, revocation, remember-me tokens and metrics.
  *
  * - Ids are 256 random bits (base64url); only their SHA-256 is stored, under `prefix`.
  * - `get` is one cache round trip: it reads the session and slides its TTL in one command.
+ *   With a near cache (`new LixCache({ nearCache: true })`) it is none: the session is read
+ *   in-process, revocations anywhere reach it within milliseconds, and the TTL slides by one
+ *   touch per session per `touchInterval`.
  * - Sessions carry the tag `<prefix>user:<userId>`, so a user's sessions are listed and
  *   revoked through core tags, with no hand-kept list to race or grow.
  *
@@ -162,8 +168,17 @@ function deviceNameOf(userAgent: string | undefined): string {
 export class SessionStore<D extends object = SessionData> {
   /** The checked options with their defaults. */
   readonly options: Readonly<ResolvedOptions<D>>;
-  /** `{ touch }` for sliding reads, built once. */
+  /** Whether reads slide the idle timeout. */
+  private readonly sliding: boolean;
+  /** `{ touch }` for reads that slide in the same command (no near cache), built once. */
   private readonly readOptions: { touch: number } | undefined;
+  /** With a near cache: ms between two touches of one session from this process (0: no near cache). */
+  private readonly touchMs: number;
+  /**
+   * Session key → when this process last touched it. A plain Map emptied when full rather than
+   * an LRU: forgetting costs one extra touch per session, and the hot path stays a Map lookup.
+   */
+  private readonly touched = new Map<string, number>();
   /** The TTL a session key gets when it is written or used. */
   private readonly keyTtl: number;
   /** Most sessions per user: 1 with `exclusive`, else `maxSessionsPerUser`; 0 for no cap. */
@@ -174,7 +189,9 @@ export class SessionStore<D extends object = SessionData> {
   constructor(options?: SessionStoreOptions<D>) {
     this.options = resolveOptions(options);
     const { idleTimeout, ttl } = this.options;
-    this.readOptions = idleTimeout ? { touch: idleTimeout } : undefined;
+    this.sliding = idleTimeout > 0;
+    this.touchMs = this.options.cache.hasNearCache ? this.options.touchInterval * 1000 : 0;
+    this.readOptions = this.sliding && this.touchMs === 0 ? { touch: idleTimeout } : undefined;
     this.keyTtl = idleTimeout || ttl;
     this.cap = this.options.exclusive ? 1 : this.options.maxSessionsPerUser;
   }
@@ -286,10 +303,11 @@ export class SessionStore<D extends object = SessionData> {
     const { cache } = this.options;
     const read = cache.getEntry<Stored>(key, this.readOptions);
     // Without sliding, lastAccess is kept in the value: written in the same tick, one request.
-    if (!this.readOptions) void cache.merge(key, { lastAccess: now }).catch(() => {});
+    if (!this.sliding && this.touchMs === 0) void cache.merge(key, { lastAccess: now }).catch(() => {});
     const entry = await read;
     if (!entry || !isStored(entry.value)) return null;
     const stored = entry.value;
+    if (this.touchMs > 0) this.touchLater(key, now);
 
     if (!(await this.stillValid(key, stored, client, now))) return null;
     if (client?.ip && client.ip !== stored._lixLastIP) {
@@ -360,7 +378,7 @@ export class SessionStore<D extends object = SessionData> {
     }
     const newId = randomToken();
     const newKey = this.keyOf(newId);
-    const ttl = this.readOptions ? this.keyTtl : (entry.ttl ?? this.keyTtl);
+    const ttl = this.sliding ? this.keyTtl : (entry.ttl ?? this.keyTtl);
     await Promise.all([
       cache.set(newKey, { ...stored, _lix: { ...stored._lix, csrf: randomToken() } }, { ttl, tags: [this.userTag(stored.userId)] }),
       cache.delete(key),
@@ -466,6 +484,7 @@ export class SessionStore<D extends object = SessionData> {
     const entry = await this.options.cache.getEntry<StoredGuest>(key, this.readOptions);
     const stored = entry?.value;
     if (!isObject(stored) || !isObject(stored._lix) || typeof stored.createdAt !== 'number') return null;
+    if (this.touchMs > 0 && this.sliding) this.touchLater(key, Date.now());
     if (this.options.absoluteMs && Date.now() - stored.createdAt >= this.options.absoluteMs) {
       await this.options.cache.delete(key);
       return null;
@@ -604,6 +623,20 @@ export class SessionStore<D extends object = SessionData> {
     }
   }
 
+  /**
+   * A read answered by the near cache slides nothing on the server: touch the key from here,
+   * at most once per `touchInterval` per session (the batcher sends touches of one tick
+   * together). Sliding: reset the TTL; without sliding: record lastAccess in the value.
+   */
+  private touchLater(key: string, now: number): void {
+    const last = this.touched.get(key);
+    if (last !== undefined && now - last < this.touchMs) return;
+    if (this.touched.size >= MAX_TOUCHED) this.touched.clear();
+    this.touched.set(key, now);
+    const { cache } = this.options;
+    void (this.sliding ? cache.expire(key, this.keyTtl) : cache.merge(key, { lastAccess: now })).catch(() => {});
+  }
+
   private expiredAbsolutely(stored: Stored, now: number): boolean {
     return this.options.absoluteMs > 0 && now - stored.createdAt >= this.options.absoluteMs;
   }
@@ -623,7 +656,7 @@ export class SessionStore<D extends object = SessionData> {
    * to the idle timeout, so the remaining TTL tells it without a write per request.
    */
   private lastAccessOf(stored: Stored, ttl: number | null, now: number): number {
-    if (!this.readOptions || ttl === null) return stored.lastAccess;
+    if (!this.sliding || ttl === null) return stored.lastAccess;
     return Math.max(stored.createdAt, Math.round(now - (this.keyTtl - ttl) * 1000));
   }
 
