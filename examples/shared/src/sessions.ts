@@ -7,7 +7,9 @@ import { loadUser, type User } from './users';
  * The session setup every example app shares. Configuration by environment (see the apps'
  * READMEs): LIX_CACHE_URL (http://localhost:4000), LIX_CACHE_API_KEY, COOKIE_SECURE (default:
  * true when NODE_ENV=production), TRUST_PROXY, SESSION_TTL / SESSION_IDLE_TIMEOUT /
- * SESSION_ABSOLUTE_TIMEOUT / REMEMBER_ME_TTL (seconds), SESSION_IP_BINDING (off | exact | subnet).
+ * SESSION_ABSOLUTE_TIMEOUT / REMEMBER_ME_TTL (seconds), SESSION_IP_BINDING (off | exact | subnet),
+ * LIX_NEAR_CACHE (true: sessions are read in-process, kept coherent by the server's pushed
+ * invalidations; default false), SESSION_TOUCH_INTERVAL (seconds, with the near cache).
  */
 
 /** The session's data, checked on every write and read. */
@@ -63,13 +65,16 @@ function seconds(name: string): number | undefined {
 export function sessionsFromEnv(): { cache: LixCache; sessions: AppSessionStore } {
   const ipBinding = process.env.SESSION_IP_BINDING ?? 'off';
   if (ipBinding !== 'off' && ipBinding !== 'exact' && ipBinding !== 'subnet') throw new Error(`SESSION_IP_BINDING must be off, exact or subnet; got "${ipBinding}".`);
-  const cache = new LixCache({ timeout: 2000, maxRetries: 1 });
+  const near = process.env.LIX_NEAR_CACHE ?? 'false';
+  if (near !== 'true' && near !== 'false') throw new Error(`LIX_NEAR_CACHE must be true or false; got "${near}".`);
+  const cache = new LixCache({ timeout: 2000, maxRetries: 1, nearCache: near === 'true' });
   const sessions = new SessionStore({
     cache,
     schema: SessionSchema,
     ttl: seconds('SESSION_TTL') ?? 3600,
     idleTimeout: seconds('SESSION_IDLE_TIMEOUT'),
     absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT'),
+    touchInterval: seconds('SESSION_TOUCH_INTERVAL'),
     binding: { ip: ipBinding },
     rememberMe: { ttl: seconds('REMEMBER_ME_TTL') },
   });
