@@ -131,13 +131,14 @@ export class LixCache {
    * layers: the batcher's promise is the caller's, so a command costs one promise.
    */
   private run<R>(command: Command, decode: Decode<R>): Promise<R> {
-    this.near?.writing(command);
     return this.batching ? this.batcher.enqueue(command, decode) : this.batcher.sendNow(command, decode);
   }
 
   private send<R>(input: Record<string, unknown>, decode: Decode<R>): Promise<R> {
     try {
-      return this.run(this.parse(input), decode);
+      const command = this.parse(input);
+      this.near?.passing(command);
+      return this.run(command, decode);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -157,8 +158,12 @@ export class LixCache {
 
   private sendGet<R>(key: string, options: GetOptions | undefined, decode: Decode<R>): Promise<R> {
     try {
-      const command = this.getCommand(key, options);
-      return this.near !== undefined && command.op === 'get' && command.touch === undefined ? this.nearRead(command, decode) : this.run(command, decode);
+      const command = this.getCommand(key, options) as GetCommand;
+      const near = this.near;
+      if (near === undefined) return this.run(command, decode);
+      if (command.touch === undefined) return this.nearRead(command, decode);
+      near.passing(command);
+      return this.run(command, decode);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -326,7 +331,7 @@ export class LixCache {
       commands.map((input) => {
         try {
           const command = parseCommand(input, this.transport.limits);
-          this.near?.writing(command);
+          this.near?.passing(command);
           return this.transport.immediate ? this.batcher.sendNow(command, raw) : this.batcher.enqueue(command, raw);
         } catch (error) {
           return Promise.resolve(errorResult(input, fromCoreError(error)));

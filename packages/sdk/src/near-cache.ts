@@ -127,12 +127,13 @@ export class NearCache implements ChangeListener {
     this.store.set(key, { text: found ? JSON.stringify(value) : undefined, expiresAt, staleAt });
   }
 
-  /** Drop what a command of this client is about to change, before it is sent. */
-  writing(command: Command): void {
+  /**
+   * A command of this client that does not go through the near cache is about to be sent:
+   * drop what it changes (read-your-writes before the push arrives), and what a get outside
+   * the near cache (with `touch`, or in `batch`) may read newer than the copy held.
+   */
+  passing(command: Command): void {
     switch (command.op) {
-      case 'get':
-        if (command.touch !== undefined) this.drop(command.key);
-        return;
       case 'exists':
       case 'scan':
         return;
