@@ -24,7 +24,7 @@ export default defineConfig([
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
-    noExternal: ['lix-cache-core', 'secure-json-parse'],
+    noExternal: ['lix-cache-core', 'secure-json-parse', 'lru-cache', 'eventsource-parser'],
     // Safety net: were any of these reached, the bundle would keep a bare import and the check in test/browser.test.ts fails.
     external: ['ioredis', /^node:/],
     esbuildOptions(options) {
