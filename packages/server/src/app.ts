@@ -6,6 +6,7 @@ import { describe, ERRORS, lixError, type LixError } from 'lix-cache-core';
 import sjson from 'secure-json-parse';
 import { createKeyCheck } from './auth';
 import { createCors } from './cors';
+import { ChangeEvents } from './change-events';
 import { createFastGet } from './fast-get';
 import { createHostCheck } from './host-check';
 import { guardConnections } from './connection-limits';
@@ -56,7 +57,9 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     },
   });
 
-  guardConnections(app.server, config, app.log);
+  const connections = guardConnections(app.server, config, app.log);
+  const events = new ChangeEvents({ engine, heartbeatMs: config.eventsHeartbeatMs, maxTrackedKeys: config.maxTrackedKeys, log: app.log });
+  metrics.events = events;
 
   // JSON only: a text/plain body is refused with a clear error rather than read as a string.
   app.removeAllContentTypeParsers();
@@ -124,8 +127,14 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     return reply.code(404).type(JSON_TYPE).send({ error: message, code: 'not_found' });
   });
 
-  registerRoutes(app, engine, config.limits, metrics, authorized);
+  registerRoutes(app, engine, config.limits, metrics, events, authorized);
 
+  // Neither event streams nor connections that never sent a request end by themselves: end them, or closing would wait for them.
+  app.addHook('preClose', (done) => {
+    events.close();
+    connections.closeUnused();
+    done();
+  });
   app.addHook('onClose', async () => {
     await engine.close();
   });

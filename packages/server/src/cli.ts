@@ -55,6 +55,8 @@ const program = new Command('lix-cache-server')
   .option('--data-dir <dir>', 'make the memory store durable: append-only log + snapshots here (env LIX_DATA_DIR; default none)')
   .option('--fsync <policy>', 'with --data-dir: always|everysec|no (env LIX_FSYNC; default everysec)', flag(parseFsync, '--fsync'))
   .option('--snapshot-interval <ms>', 'with --data-dir: snapshot this often when anything changed; 0 = by log size only (env LIX_SNAPSHOT_INTERVAL_MS; default 60000)', flag((text, name) => parseInteger(text, name, 0), '--snapshot-interval'))
+  .option('--events-heartbeat <ms>', 'heartbeat of GET /cache/events; near caches flush after three missed (env LIX_EVENTS_HEARTBEAT_MS; default 2000)', flag(parseInteger, '--events-heartbeat'))
+  .option('--max-tracked-keys <n>', 'most keys tracked for near caches; past it the oldest is invalidated (env LIX_MAX_TRACKED_KEYS; default 1000000)', flag(parseInteger, '--max-tracked-keys'))
   .option('--shutdown-timeout <ms>', 'longest graceful shutdown before exiting anyway (default 10000)', flag((text, name) => parseInteger(text, name, 0), '--shutdown-timeout'))
   .addHelpText(
     'after',
@@ -98,6 +100,8 @@ interface Flags {
   dataDir?: string;
   fsync?: ServerOptions['fsync'];
   snapshotInterval?: number;
+  eventsHeartbeat?: number;
+  maxTrackedKeys?: number;
 }
 
 async function main(flags: Flags): Promise<void> {
@@ -122,6 +126,8 @@ async function main(flags: Flags): Promise<void> {
       dataDir: flags.dataDir,
       fsync: flags.fsync,
       snapshotIntervalMs: flags.snapshotInterval,
+      eventsHeartbeatMs: flags.eventsHeartbeat,
+      maxTrackedKeys: flags.maxTrackedKeys,
       limits: { maxKeyBytes: flags.maxKeyBytes, maxValueBytes: flags.maxValueBytes, maxBatch: flags.maxBatch, maxTags: flags.maxTags, maxResponseBytes: flags.maxResponseBytes },
     });
     // Loaded only now, so --help, --version and bad settings answer without loading the server.

@@ -84,6 +84,16 @@ export interface ServerConfig {
   fsync: FsyncPolicy;
   /** With `dataDir`: snapshot (compacting the log) this often in ms when anything changed; 0: by log size only. Default 60000. Env `LIX_SNAPSHOT_INTERVAL_MS`, flag `--snapshot-interval`. */
   snapshotIntervalMs: number;
+  /**
+   * How often `GET /cache/events` sends a heartbeat, in ms. Near caches drop their copies when three in a row go missing,
+   * so this bounds how long a silently lost channel goes unnoticed. Default 2000. Env `LIX_EVENTS_HEARTBEAT_MS`, flag `--events-heartbeat`.
+   */
+  eventsHeartbeatMs: number;
+  /**
+   * Most keys whose readers the server remembers for near caches (tracking mode); past it the oldest is invalidated
+   * at its readers and forgotten. Default 1000000. Env `LIX_MAX_TRACKED_KEYS`, flag `--max-tracked-keys`.
+   */
+  maxTrackedKeys: number;
 }
 
 /** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
@@ -106,6 +116,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 
   shutdownTimeoutMs: 10_000,
   fsync: 'everysec',
   snapshotIntervalMs: 60_000,
+  eventsHeartbeatMs: 2000,
+  maxTrackedKeys: 1_000_000,
 });
 
 /** A setting with a bad value. `setting` names the flag and/or variable that holds it. */
@@ -256,6 +268,8 @@ export const ENV_SETTINGS = {
   LIX_DATA_DIR: (text: string) => ({ dataDir: text.trim() }),
   LIX_FSYNC: (text: string) => ({ fsync: parseFsync(text, 'LIX_FSYNC') }),
   LIX_SNAPSHOT_INTERVAL_MS: (text: string) => ({ snapshotIntervalMs: parseInteger(text, 'LIX_SNAPSHOT_INTERVAL_MS', 0) }),
+  LIX_EVENTS_HEARTBEAT_MS: (text: string) => ({ eventsHeartbeatMs: parseInteger(text, 'LIX_EVENTS_HEARTBEAT_MS') }),
+  LIX_MAX_TRACKED_KEYS: (text: string) => ({ maxTrackedKeys: parseInteger(text, 'LIX_MAX_TRACKED_KEYS') }),
 } satisfies Record<string, (text: string) => ServerOptions>;
 
 /** Read the settings present in `env` (unset and empty variables are skipped). Throws ConfigError naming the variable. */
@@ -323,6 +337,8 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1);
   checkNumber(config.maxConnections, 'maxConnections', 1);
   checkNumber(config.maxConnectionsPerIp, 'maxConnectionsPerIp', 0);
+  checkNumber(config.eventsHeartbeatMs, 'eventsHeartbeatMs', 1);
+  checkNumber(config.maxTrackedKeys, 'maxTrackedKeys', 1);
   if (config.requestTimeoutMs < config.headersTimeoutMs) {
     throw new ConfigError(
       `The request timeout (${config.requestTimeoutMs} ms, LIX_REQUEST_TIMEOUT_MS / --request-timeout) covers the headers too, so it must be at least the headers timeout (${config.headersTimeoutMs} ms, LIX_HEADERS_TIMEOUT_MS / --headers-timeout).`,

@@ -11,13 +11,14 @@ const DROP_LOG_INTERVAL_MS = 10_000;
  * whole request (node:http answers 408 and closes), open connections in all
  * (node:http closes those past `maxConnections` on accept) and, when set, per
  * client address. Set on the server before it listens: node:http starts its
- * timeout sweep on 'listening' with `connectionsCheckingInterval`.
+ * timeout sweep on 'listening' with `connectionsCheckingInterval`. `closeUnused`,
+ * called at shutdown, drops connections that never sent a byte.
  */
 export function guardConnections(
   server: Server,
   config: Pick<ServerConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'maxConnections' | 'maxConnectionsPerIp'>,
   log: FastifyBaseLogger,
-): void {
+): { closeUnused(): void } {
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   // node:http checks the two timeouts only once per interval (default 30 s, which would triple a 10 s limit).
@@ -33,7 +34,20 @@ export function guardConnections(
   };
   server.on('drop', (data?: { remoteAddress?: string }) => dropped('LIX_MAX_CONNECTIONS / --max-connections', config.maxConnections, data?.remoteAddress));
 
-  if (config.maxConnectionsPerIp === 0) return;
+  // node:http counts a connection that has sent nothing yet (a client's spare, preconnected socket) as
+  // awaiting headers, not idle: a graceful shutdown would wait the headers timeout for it.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const unused = {
+    closeUnused() {
+      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    },
+  };
+
+  if (config.maxConnectionsPerIp === 0) return unused;
   const perAddress = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
@@ -50,4 +64,5 @@ export function guardConnections(
       else perAddress.set(address, left);
     });
   });
+  return unused;
 }

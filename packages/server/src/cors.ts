@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER } from './request-id';
 
 const ALLOW_METHODS = 'GET, HEAD, POST, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, X-Request-Id';
+const ALLOW_HEADERS = 'Authorization, Content-Type, X-Request-Id, X-Lix-Client';
 
 /**
  * CORS for LIX_CORS_ORIGINS (none by default, a list of origins, or `*`).

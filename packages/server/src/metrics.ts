@@ -1,4 +1,5 @@
 import type { Engine, Op } from 'lix-cache-core';
+import type { ChangeEvents } from './change-events';
 import { OPS } from 'lix-cache-core';
 import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -32,6 +33,13 @@ export class ServerMetrics {
   private readonly heapUsed = new Gauge({ name: 'lix_process_heap_used_bytes', help: 'V8 heap in use (live data plus garbage not yet collected)', registers: [this.registry] });
   private readonly heapLimit = new Gauge({ name: 'lix_process_heap_limit_bytes', help: 'V8 heap limit (--max-old-space-size plus the young generation)', registers: [this.registry] });
   private readonly up = new Gauge({ name: 'lix_store_up', help: '1 when the store answers, 0 when it does not', registers: [this.registry] });
+  private readonly eventClients = new Gauge({ name: 'lix_event_clients', help: 'Open GET /cache/events channels (near caches)', registers: [this.registry] });
+  private readonly trackedKeys = new Gauge({ name: 'lix_tracked_keys', help: 'Keys whose near-cache readers the server remembers', registers: [this.registry] });
+  private readonly invalidations = new Counter({ name: 'lix_invalidations_sent_total', help: 'Key invalidations sent to near caches', registers: [this.registry] });
+  private readonly eventsCut = new Counter({ name: 'lix_event_clients_cut_total', help: 'Event channels cut because their client read too slowly', registers: [this.registry] });
+
+  /** The event channels, read at scrape time. */
+  events: ChangeEvents | undefined;
 
   constructor(private readonly engine: Engine) {}
 
@@ -52,6 +60,13 @@ export class ServerMetrics {
     const heap = getHeapStatistics();
     this.heapUsed.set(heap.used_heap_size);
     this.heapLimit.set(heap.heap_size_limit);
+    if (this.events) {
+      const events = this.events.stats();
+      this.eventClients.set(events.clients);
+      this.trackedKeys.set(events.trackedKeys);
+      setTotal(this.invalidations, events.invalidationsSent);
+      setTotal(this.eventsCut, events.cut);
+    }
     this.operations.reset();
     for (const op of OPS) this.operations.inc({ op }, this.opCounts[op]);
     try {

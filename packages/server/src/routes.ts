@@ -1,8 +1,10 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Command, Engine, ErrorResult, GetResult, Limits, Result, ResultByOp } from 'lix-cache-core';
 import { DEFAULT_SCAN_LIMIT, describe, isErrorResult, LixError, lixError, parseCommand, validateKey } from 'lix-cache-core';
 import { fromErrorResult, toErrorResult } from './http-errors';
 import type { ServerMetrics } from './metrics';
+import { parsePrefixes, type ChangeEvents } from './change-events';
 
 /** application/json with its charset, for bodies the routes build as strings. */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -33,6 +35,7 @@ export function registerRoutes(
   engine: Engine,
   limits: Limits,
   metrics: ServerMetrics,
+  events: ChangeEvents,
   /** The API key check when auth is on: /health tells the store's error only to a request carrying a key. */
   authorized?: (authorization: string | undefined) => boolean,
 ): void {
@@ -179,11 +182,23 @@ export function registerRoutes(
         (invalid ??= new Array(operations.length))[i] = toErrorResult(operations[i], error);
       }
     }
+    // A near cache's reads are registered before they run, so a change right after the read is still sent to it.
+    const client = request.headers['x-lix-client'];
+    if (typeof client === 'string') events.track(client, commands);
     const ran = commands.length > 0 ? await engine.execute(commands) : [];
     if (invalid === undefined) return send(reply, { results: ran });
     const results: Result[] = [];
     for (let i = 0, next = 0; i < operations.length; i++) results.push(invalid[i] ?? ran[next++]!);
     return send(reply, { results });
+  });
+
+  app.get('/cache/events', async (request, reply) => {
+    const prefixes = parsePrefixes((request.query as Query).prefix, limits);
+    if (!(await events.ready(request.raw))) {
+      throw lixError('unavailable', 'the change feed that near caches rely on is not up (for Redis: its tracking connection); near caches read from the store until it is');
+    }
+    reply.hijack();
+    events.open(reply.raw, reply.getHeaders() as OutgoingHttpHeaders, prefixes);
   });
 
   app.get('/cache/stats', async (_request, reply) => {

@@ -41,6 +41,7 @@ export const ERRORS = {
       `A key may carry at most ${max} tags; this one has ${count}. Use fewer tags, or raise the server's LIX_MAX_TAGS.`,
   },
   invalid_scan: { status: 400, message: (detail: string) => detail },
+  invalid_events: { status: 400, message: (detail: string) => detail },
   batch_too_large: {
     status: 413,
     message: (count: number, max: number) =>
