@@ -1,6 +1,7 @@
 import { startRedis } from '../../test/helpers/redis-process';
 import { startServer } from '../../test/helpers/server-process';
-import { load } from '../lib/autocannon';
+import { load, type LoadResult } from '../lib/autocannon';
+import { hitRate, lixOperations, nearStats } from '../lib/lix-metrics';
 import { startTarget, type Target } from '../lib/processes';
 import type { BenchSettings, Section } from '../lib/report';
 import { formatNumber, interleave, ratio } from '../lib/stats';
@@ -17,40 +18,75 @@ async function loginCookie(target: Target): Promise<string> {
 
 /**
  * An authenticated GET /api/profile in one Express app, with lix-cache-session
- * (on a Lix server, and on Redis through the SDK's redis:// engine) beside
+ * (on a Lix server with and without the SDK's near cache, and on Redis through
+ * the SDK's redis:// engine) beside
  * express-session (MemoryStore, and connect-redis on the same Redis), and
  * beside the same route with no sessions at all.
  */
 export async function sessions(settings: BenchSettings): Promise<Section> {
   const lix = await startServer();
   const redis = await startRedis();
+  const NEAR = 'lix-cache-session → Lix server, near cache';
   const apps: { name: string; env: Record<string, string> }[] = [
     { name: 'no sessions (Express ceiling)', env: { MODE: 'none' } },
     { name: 'lix-cache-session → Lix server (memory engine)', env: { MODE: 'lix', LIX_CACHE_URL: lix.url } },
+    { name: NEAR, env: { MODE: 'lix', LIX_CACHE_URL: lix.url, NEAR_CACHE: 'true' } },
     { name: 'lix-cache-session → Redis (redis:// engine)', env: { MODE: 'lix', LIX_CACHE_URL: `${redis.url}?keyPrefix=lixbench:` } },
     { name: 'express-session + MemoryStore', env: { MODE: 'express-session-memory' } },
     { name: 'express-session + connect-redis', env: { MODE: 'express-session-redis', REDIS_URL: redis.url } },
   ];
   const targets: Target[] = [];
+  // Operations the Lix server ran during each Lix row's rounds (its /metrics before and after): is a request still a round trip?
+  const lixOps = new Map<string, { operations: number; requests: number }>();
+  let nearApp: Target | undefined;
   try {
     const systems = [];
     for (const app of apps) {
       const target = await startTarget('session-app.ts', app.env);
       targets.push(target);
+      if (app.name === NEAR) nearApp = target;
       const cookie = app.env.MODE === 'none' ? '' : await loginCookie(target);
-      systems.push({ name: app.name, measure: () => load({ url: `${target.url}/api/profile`, headers: cookie ? { cookie } : {}, seconds: settings.seconds }) });
+      const measure = () => load({ url: `${target.url}/api/profile`, headers: cookie ? { cookie } : {}, seconds: settings.seconds });
+      if (app.env.LIX_CACHE_URL !== lix.url) {
+        systems.push({ name: app.name, measure });
+        continue;
+      }
+      const counted = { operations: 0, requests: 0 };
+      lixOps.set(app.name, counted);
+      systems.push({
+        name: app.name,
+        measure: async (): Promise<LoadResult> => {
+          const before = await lixOperations(lix.url);
+          const result = await measure();
+          counted.operations += (await lixOperations(lix.url)) - before;
+          counted.requests += result.requests;
+          return result;
+        },
+      });
     }
+    // The near cache's counters from its first load round on (the login check before is one miss).
+    const nearBefore = await nearStats(nearApp!.url);
     const results = await interleave(systems, settings.rounds);
+    const nearRate = hitRate(nearBefore, await nearStats(nearApp!.url));
     const ceiling = results.get(apps[0]!.name)!.rps;
-    const connectRedis = results.get(apps[4]!.name)!.rps;
+    const connectRedis = results.get('express-session + connect-redis')!.rps;
+    const near = results.get(NEAR)!.rps;
+    const opsPerRequest = (name: string) => {
+      const c = lixOps.get(name)!;
+      return c.operations / c.requests;
+    };
     return {
       title: 'Sessions: authenticated GET /api/profile in Express (50 connections)',
-      header: ['stack', 'requests/s', 'p50 ms', 'p99 ms', 'vs no sessions', 'vs connect-redis', 'errors'],
+      header: ['stack', 'requests/s', 'p50 ms', 'p99 ms', 'vs no sessions', 'vs connect-redis', 'near-cache hits', 'errors'],
       rows: apps.map(({ name }) => {
         const r = results.get(name)!;
-        return [name, formatNumber(r.rps), formatNumber(r.p50, 1), formatNumber(r.p99, 1), ratio(r.rps, ceiling), ratio(r.rps, connectRedis), String(r.errors)];
+        return [name, formatNumber(r.rps), formatNumber(r.p50, 1), formatNumber(r.p99, 1), ratio(r.rps, ceiling), ratio(r.rps, connectRedis), name === NEAR ? nearRate : '—', String(r.errors)];
       }),
-      notes: ['Every session stack slides the TTL on each request (lix: get with touch; express-session: store.touch).', 'Target: the Lix session route ≥ express-session + connect-redis.'],
+      notes: [
+        'Every session stack slides the idle timeout. Without a near cache, on every request: lix-cache-session reads with touch (one command), express-session calls store.touch (connect-redis: an EXPIRE). With the near cache the session is read in-process and its touch is coalesced: at most one `expire` per session per `touchInterval` (here 60 s, min(60, idle timeout / 10)), sent in the background.',
+        `Near-cache hits: hits / (hits + misses) of the near-cache app over all its rounds (its GET /bench/near-stats). Lix server operations per request (its /metrics lix_operations_total over the rounds): ${opsPerRequest(apps[1]!.name).toFixed(3)} without the near cache, ${opsPerRequest(NEAR).toFixed(5)} with it.`,
+        `Targets: the Lix session route ≥ express-session + connect-redis; with the near cache ≥ 0.95× the no-session ceiling and ≥ 1.5× express-session + connect-redis. This run: near cache ${ratio(near, ceiling)} the ceiling (${near >= 0.95 * ceiling ? 'met' : 'missed'}), ${ratio(near, connectRedis)} connect-redis (${near >= 1.5 * connectRedis ? 'met' : 'missed'}).`,
+      ],
     };
   } finally {
     await Promise.all([...targets.map((t) => t.stop()), lix.stop(), redis.stop()]);
