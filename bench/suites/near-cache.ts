@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { startServer } from '../../test/helpers/server-process';
 import { hitRate, nearStats } from '../lib/lix-metrics';
 import { startTarget, type Target } from '../lib/processes';
@@ -98,6 +99,7 @@ export async function nearCache(settings: BenchSettings): Promise<Section> {
     const measured: Revocation[] = [];
     const fillGets: number[] = [];
     let bBefore = await nearStats(b.url);
+    const loadBefore = os.loadavg()[0]!;
     for (let i = 0; i < WARMUP + iterations; i++) {
       if (i === WARMUP) bBefore = await nearStats(b.url);
       const cookie = await login(a);
@@ -119,10 +121,11 @@ export async function nearCache(settings: BenchSettings): Promise<Section> {
       rows: [latencyRow('logout sent to A → B first answers 401', propagation), latencyRow('logout sent to A → A answers it (part of the above)', measured.map((r) => r.logoutMs))],
       notes: [
         `Each iteration: log in on A (POST /login), GET /api/profile on B until B answers it from its near cache (its hits counter grew, checked every iteration), then POST /logout on A (\`req.logout()\`) and poll B's GET /api/profile back to back, from the moment the logout is sent, until B answers 401. ${formatNumber(iterations)} iterations after ${WARMUP} unmeasured ones; both apps run lix-cache-session on \`new LixCache({ url, nearCache: true })\`, each in its own process, beside the Lix server (memory engine); the bench process is the client.`,
+        `Load average (1 min) ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after, on ${os.cpus().length} cores shared by the bench process, both apps and the Lix server.`,
         `Target: p99 ≤ 50 ms. This run: ${formatNumber(p99, 1)} ms (${p99 <= 50 ? 'met' : 'missed'}).`,
         `B answered ${formatNumber(measured.reduce((sum, r) => sum + r.stalePolls, 0))} polls from its copy after the logout was sent (median ${formatNumber(median(measured.map((r) => r.stalePolls)))} per iteration); B answered 401 every time (a run where it does not within ${GIVE_UP_MS / 1000} s fails).`,
         `B's near-cache hit rate over the measured iterations: ${hitRate(bBefore, bAfter)} (hits / (hits + misses), from its GET /bench/near-stats; the polls count).`,
-        `GETs on B before its first near-cache hit: ${[1, 2, 3, 4].map((n) => `${n}: ${fills(n)}`).join(', ')}, more: ${fillGets.filter((g) => g > 4).length}. The first read misses and sends the session's touch (\`expire\`), which drops the copy it just filled (the client's own change); the next read fills it for the rest of \`touchInterval\`.`,
+        `GETs on B before its first near-cache hit: ${[1, 2, 3, 4].map((n) => `${n}: ${fills(n)}`).join(', ')}, more: ${fillGets.filter((g) => g > 4).length}. The first read misses and sends the session's touch (\`expire\`), which drops the copy it just filled (the client's own change); the second read fills it, and B answers the third from its copy for the rest of \`touchInterval\`.`,
       ],
     };
   } finally {

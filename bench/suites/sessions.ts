@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { startRedis } from '../../test/helpers/redis-process';
 import { startServer } from '../../test/helpers/server-process';
 import { load, type LoadResult } from '../lib/autocannon';
@@ -66,7 +67,11 @@ export async function sessions(settings: BenchSettings): Promise<Section> {
     }
     // The near cache's counters from its first load round on (the login check before is one miss).
     const nearBefore = await nearStats(nearApp!.url);
-    const results = await interleave(systems, settings.rounds);
+    const loadBefore = os.loadavg()[0]!;
+    const results = await interleave(systems, settings.rounds, (system, round, r) =>
+      console.error(`sessions: round ${round + 1}, ${system}: ${formatNumber(r.rps)} req/s, ${r.errors} errors`),
+    );
+    const loadAfter = os.loadavg()[0]!;
     const nearRate = hitRate(nearBefore, await nearStats(nearApp!.url));
     const ceiling = results.get(apps[0]!.name)!.rps;
     const connectRedis = results.get('express-session + connect-redis')!.rps;
@@ -84,7 +89,8 @@ export async function sessions(settings: BenchSettings): Promise<Section> {
       }),
       notes: [
         'Every session stack slides the idle timeout. Without a near cache, on every request: lix-cache-session reads with touch (one command), express-session calls store.touch (connect-redis: an EXPIRE). With the near cache the session is read in-process and its touch is coalesced: at most one `expire` per session per `touchInterval` (here 60 s, min(60, idle timeout / 10)), sent in the background.',
-        `Near-cache hits: hits / (hits + misses) of the near-cache app over all its rounds (its GET /bench/near-stats). Lix server operations per request (its /metrics lix_operations_total over the rounds): ${opsPerRequest(apps[1]!.name).toFixed(3)} without the near cache, ${opsPerRequest(NEAR).toFixed(5)} with it.`,
+        `Near-cache hits: hits / (hits + misses) of the near-cache app over all its rounds (its GET /bench/near-stats). Lix server operations per request (its /metrics lix_operations_total over each row's rounds): ${opsPerRequest(apps[1]!.name).toFixed(3)} without the near cache (all 50 connections send one session, and the SDK answers identical gets queued in one tick with one command; each request still waits for a round trip), ${opsPerRequest(NEAR).toFixed(5)} with it (the coalesced touches; one may land in another row's rounds).`,
+        `Load average (1 min) ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after the rounds, on ${os.cpus().length} cores shared by the load generator, the app, redis-server and the Lix server.`,
         `Targets: the Lix session route ≥ express-session + connect-redis; with the near cache ≥ 0.95× the no-session ceiling and ≥ 1.5× express-session + connect-redis. This run: near cache ${ratio(near, ceiling)} the ceiling (${near >= 0.95 * ceiling ? 'met' : 'missed'}), ${ratio(near, connectRedis)} connect-redis (${near >= 1.5 * connectRedis ? 'met' : 'missed'}).`,
       ],
     };
