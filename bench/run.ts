@@ -72,7 +72,7 @@ for (const name of names) {
   // A spliced section sits under another run's header: it says when and how it was measured.
   if (values.splice && !section.notes?.some((note) => note.startsWith('Run '))) {
     const command = `npm run bench -- --splice --only ${name}${settings.quick ? ' --quick' : ''}`;
-    section.notes = [...(section.notes ?? []), `Run ${runAt}, Node.js ${process.version}, \`${command}\`; load rounds as the header above says${settings.quick ? ' (--quick: shorter)' : ''}.`];
+    section.notes = [...(section.notes ?? []), `Run ${runAt}, Node.js ${process.version}, \`${command}\`.`];
   }
   const text = renderSection(section);
   console.log(text);
