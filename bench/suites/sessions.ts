@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { startRedis } from '../../test/helpers/redis-process';
 import { startServer } from '../../test/helpers/server-process';
-import { load, type LoadResult } from '../lib/autocannon';
+import { load } from '../lib/autocannon';
 import { hitRate, lixOperations, nearStats } from '../lib/lix-metrics';
-import { startTarget, type Target } from '../lib/processes';
+import { cpuMs, startTarget, type Target } from '../lib/processes';
 import type { BenchSettings, Section } from '../lib/report';
 import { formatNumber, interleave, ratio } from '../lib/stats';
 
@@ -47,7 +47,12 @@ export async function sessions(settings: BenchSettings): Promise<Section> {
       targets.push(target);
       if (app.name === NEAR) nearApp = target;
       const cookie = app.env.MODE === 'none' ? '' : await loginCookie(target);
-      const measure = () => load({ url: `${target.url}/api/profile`, headers: cookie ? { cookie } : {}, seconds: settings.seconds });
+      // The app's own CPU per request: with every stack on two shared cores, what a request costs the app bounds its rate.
+      const measure = async () => {
+        const cpuBefore = await cpuMs(target.pid);
+        const result = await load({ url: `${target.url}/api/profile`, headers: cookie ? { cookie } : {}, seconds: settings.seconds });
+        return { ...result, appCpuUs: ((await cpuMs(target.pid)) - cpuBefore) * 1000 / result.requests };
+      };
       if (app.env.LIX_CACHE_URL !== lix.url) {
         systems.push({ name: app.name, measure });
         continue;
@@ -56,7 +61,7 @@ export async function sessions(settings: BenchSettings): Promise<Section> {
       lixOps.set(app.name, counted);
       systems.push({
         name: app.name,
-        measure: async (): Promise<LoadResult> => {
+        measure: async () => {
           const before = await lixOperations(lix.url);
           const result = await measure();
           counted.operations += (await lixOperations(lix.url)) - before;
@@ -82,14 +87,15 @@ export async function sessions(settings: BenchSettings): Promise<Section> {
     };
     return {
       title: 'Sessions: authenticated GET /api/profile in Express (50 connections)',
-      header: ['stack', 'requests/s', 'p50 ms', 'p99 ms', 'vs no sessions', 'vs connect-redis', 'near-cache hits', 'errors'],
+      header: ['stack', 'requests/s', 'p50 ms', 'p99 ms', 'vs no sessions', 'vs connect-redis', 'app CPU µs/request', 'near-cache hits', 'errors'],
       rows: apps.map(({ name }) => {
         const r = results.get(name)!;
-        return [name, formatNumber(r.rps), formatNumber(r.p50, 1), formatNumber(r.p99, 1), ratio(r.rps, ceiling), ratio(r.rps, connectRedis), name === NEAR ? nearRate : '—', String(r.errors)];
+        return [name, formatNumber(r.rps), formatNumber(r.p50, 1), formatNumber(r.p99, 1), ratio(r.rps, ceiling), ratio(r.rps, connectRedis), formatNumber(r.appCpuUs), name === NEAR ? nearRate : '—', String(r.errors)];
       }),
       notes: [
         'Every session stack slides the idle timeout. Without a near cache, on every request: lix-cache-session reads with touch (one command), express-session calls store.touch (connect-redis: an EXPIRE). With the near cache the session is read in-process and its touch is coalesced: at most one `expire` per session per `touchInterval` (here 60 s, min(60, idle timeout / 10)), sent in the background.',
         `Near-cache hits: hits / (hits + misses) of the near-cache app over all its rounds (its GET /bench/near-stats). Lix server operations per request (its /metrics lix_operations_total over each row's rounds): ${opsPerRequest(apps[1]!.name).toFixed(3)} without the near cache (all 50 connections send one session, and the SDK answers identical gets queued in one tick with one command; each request still waits for a round trip), ${opsPerRequest(NEAR).toFixed(5)} with it (the coalesced touches; one may land in another row's rounds).`,
+        'App CPU µs/request: user + system CPU time of the app process (/proc) over a round, divided by the requests it answered; medians. The load generator and the servers run beside it on the same two cores, so a stack that costs the app more CPU per request serves fewer requests.',
         `Load average (1 min) ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after the rounds, on ${os.cpus().length} cores shared by the load generator, the app, redis-server and the Lix server.`,
         `Targets: the Lix session route ≥ express-session + connect-redis; with the near cache ≥ 0.95× the no-session ceiling and ≥ 1.5× express-session + connect-redis. This run: near cache ${ratio(near, ceiling)} the ceiling (${near >= 0.95 * ceiling ? 'met' : 'missed'}), ${ratio(near, connectRedis)} connect-redis (${near >= 1.5 * connectRedis ? 'met' : 'missed'}).`,
       ],
