@@ -19,6 +19,8 @@ export interface LoadResult extends Record<string, number> {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests completed in the whole run. */
+  requests: number;
 }
 
 /**
@@ -38,5 +40,6 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p50: report.latency.p50,
     p99: report.latency.p99,
     errors: (report.errors ?? 0) + (report.timeouts ?? 0) + non2xx,
+    requests: report.requests.total,
   };
 }

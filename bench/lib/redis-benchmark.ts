@@ -17,5 +17,5 @@ export async function redisBenchmark(port: number, test: 'get' | 'set', requests
   const row = stdout.trim().split('\n').find((line) => !line.startsWith('"test"'));
   if (!row) throw new Error(`redis-benchmark printed no result:\n${stdout}`);
   const cells = row.split(',').map((cell) => Number(cell.replaceAll('"', '')));
-  return { rps: cells[1]!, p50: cells[4]!, p99: cells[6]!, errors: 0 };
+  return { rps: cells[1]!, p50: cells[4]!, p99: cells[6]!, errors: 0, requests };
 }

@@ -39,3 +39,9 @@ export function formatNumber(value: number, digits = 0): string {
 export function ratio(value: number, baseline: number): string {
   return baseline > 0 ? `${(value / baseline).toFixed(2)}×` : 'n/a';
 }
+
+/** The p-th percentile (0–100) of a non-empty list, nearest rank: a value that was measured. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
