@@ -3,8 +3,12 @@ import { sha256 as sha256Bytes } from '@noble/hashes/sha2';
 /*
  * No node: imports here: the Hono and Next.js entries run where Web Crypto exists but
  * node:crypto may not. SHA-256 must be synchronous (every store key derives from it), which
- * Web Crypto's digest is not, so it comes from @noble/hashes (audited, pure JS).
+ * Web Crypto's digest is not: node:crypto's where the runtime has it (Node, Deno, Bun; native,
+ * several times faster, and it runs on every request), else @noble/hashes (audited, pure JS).
  */
+const nodeCrypto = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.('node:crypto') as
+  | typeof import('node:crypto')
+  | undefined;
 
 /** Length of a 32-byte token in base64url (no padding). */
 export const TOKEN_LENGTH = 43;
@@ -30,7 +34,7 @@ export function isToken(value: unknown): value is string {
 
 /** SHA-256, base64url. Only these digests of ids and tokens ever reach the cache. */
 export function sha256(text: string): string {
-  return base64url(sha256Bytes(encoder.encode(text)));
+  return nodeCrypto ? (nodeCrypto.hash?.('sha256', text, 'base64url') ?? nodeCrypto.createHash('sha256').update(text).digest('base64url')) : base64url(sha256Bytes(encoder.encode(text)));
 }
 
 /**
