@@ -64,7 +64,7 @@ async function reported(heard: Heard, ...keys: string[]): Promise<void> {
 
 /** The feed connections (CLIENT SETNAME lix-change-feed) open on one Redis server. */
 async function feedConnections(redis: Redis): Promise<string[]> {
-  const list = (await redis.client('LIST', 'TYPE', 'pubsub')) as string;
+  const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
   return list.split('\n').filter((line) => line.includes('name=lix-change-feed'));
 }
 
@@ -188,11 +188,17 @@ describe('RedisEngine.watch on a standalone Redis', () => {
   });
 });
 
+/** Each slot range of a Cluster and the port of its master. */
+async function slotRanges(nodeUrl: string): Promise<{ from: number; to: number; port: number }[]> {
+  const ranges = await rawClient(nodeUrl).cluster('SLOTS');
+  return ranges.map(([from, to, master]) => ({ from, to, port: master![1] }));
+}
+
 describe('RedisEngine.watch on a 3-master Redis Cluster', () => {
   /** Master port → a key (of `keyPrefix`) whose Redis key lives in one of that master's slots. */
   async function keyPerMaster(keyPrefix: string): Promise<Map<number, string>> {
-    const ranges = (await rawClient(cluster.nodes[0]!.url).cluster('SLOTS')) as [number, number, [string, number]][];
-    const ownerOf = (slot: number) => ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    const ranges = await slotRanges(cluster.nodes[0]!.url);
+    const ownerOf = (slot: number) => ranges.find(({ from, to }) => slot >= from && slot <= to)!.port;
     const keys = new Map<number, string>();
     for (let i = 0; keys.size < 3; i++) {
       const port = ownerOf(calculateSlot(`${keyPrefix}k:key${i}`));
@@ -249,11 +255,11 @@ describe('RedisEngine.watch on a 3-master Redis Cluster', () => {
     const watcher = engineOn(own.url, { keyPrefix: 'down:' });
     const { heard, watch } = await watching(watcher);
     const master = own.processes[2]!;
-    const ranges = (await rawClient(own.nodes[0]!.url).cluster('SLOTS')) as [number, number, [string, number]][];
+    const ranges = await slotRanges(own.nodes[0]!.url);
     let key = '';
     for (let i = 0; key === ''; i++) {
       const slot = calculateSlot(`down:k:key${i}`);
-      if (ranges.some(([from, to, [, port]]) => slot >= from && slot <= to && port === master.port)) key = `key${i}`;
+      if (ranges.some(({ from, to, port }) => slot >= from && slot <= to && port === master.port)) key = `key${i}`;
     }
     await master.stop();
     await waitFor(() => !watch.live, { what: 'the watch to go down' });
