@@ -68,8 +68,8 @@ export class RedisChangeFeed {
   /** Whether every slot has a master (always true standalone); false keeps the feed down. */
   private covered = false;
   private warned = false;
-  /** What went wrong last (for health messages and tests); cleared once the feed is live. */
-  lastError: string | undefined;
+  /** What went wrong last, for the warning; cleared once the feed is live. */
+  private lastError: string | undefined;
 
   constructor(options: RedisChangeFeedOptions) {
     this.client = options.client;
@@ -77,11 +77,6 @@ export class RedisChangeFeed {
     this.changes = options.changes;
     this.connection = options.connection;
     this.skip = Buffer.byteLength(this.dataPrefix);
-  }
-
-  /** Whether the feed is open (between `start` and `stop`). */
-  get started(): boolean {
-    return this.running;
   }
 
   /** Open a connection per master and set tracking up; the ChangeFeed goes live once all confirm. */
