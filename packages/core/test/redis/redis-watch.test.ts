@@ -162,6 +162,32 @@ describe('RedisEngine.watch on a standalone Redis', () => {
     expect(heard.live).toStrictEqual([true, false, true]);
   });
 
+  it('reports keys that Redis evicts at maxmemory', async () => {
+    const server = await startRedis({ args: ['--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru'] });
+    stops.push(() => server.stop());
+    const engine = engineOn(server.url);
+    const raw = rawClient(server.url);
+    // Reports per key: each key is written once, so a second report is its eviction.
+    const reports = new Map<string, number>();
+    const watch = engine.watch({ changed: (key) => void reports.set(key, (reports.get(key) ?? 0) + 1), changedAll: () => undefined, live: () => undefined });
+    watches.push(watch);
+    await waitFor(() => watch.live, { what: 'watch.live' });
+    const value = 'x'.repeat(10_000);
+    const keys: string[] = [];
+    // About 6 MB into 4 MB, one script call per batch: a key is never written and evicted within one Redis event-loop cycle (one report).
+    for (let batch = 0; batch < 12; batch++) {
+      const more = Array.from({ length: 50 }, (_, i) => `k${batch}:${i}`);
+      keys.push(...more);
+      await engine.execute(more.map((key) => ({ op: 'set', key, value })));
+    }
+    const present = await Promise.all(keys.map((key) => raw.exists(`lix:k:${key}`)));
+    const evicted = keys.filter((_, i) => present[i] === 0);
+    expect(evicted.length).toBeGreaterThan(0);
+    await waitFor(() => evicted.every((key) => reports.get(key) === 2), { what: 'every evicted key to be reported twice (written, evicted)' });
+    await waitFor(() => keys.every((key) => reports.has(key)), { what: 'every write to be reported' });
+    expect(keys.filter((_, i) => present[i] === 1).every((key) => reports.get(key) === 1)).toBe(true);
+  });
+
   it('a Redis that refuses CLIENT TRACKING keeps the feed down, warns what to do, and it comes up once allowed', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
