@@ -162,6 +162,24 @@ describe('RedisEngine.watch on a standalone Redis', () => {
     expect(heard.live).toStrictEqual([true, false, true]);
   });
 
+  it('a Redis that stops answering takes the feed down within the ping interval plus commandTimeoutMs, and up once it answers', async () => {
+    const server = await startRedis();
+    stops.push(() => server.stop());
+    const pid = Number(/process_id:(\d+)/.exec(await rawClient(server.url).info('server'))![1]);
+    const engine = engineOn(server.url, { commandTimeoutMs: 300 });
+    const { heard, watch } = await watching(engine);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor(() => !watch.live, { what: 'the watch to go down', timeoutMs: 8000 });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => watch.live, { what: 'the watch to be live again', timeoutMs: 10_000 });
+    await engine.execute([{ op: 'set', key: 'thawed', value: 1 }]);
+    await reported(heard, 'thawed');
+    expect(heard.live).toStrictEqual([true, false, true]);
+  }, 20_000);
+
   it('reports keys that Redis evicts at maxmemory', async () => {
     const server = await startRedis({ args: ['--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru'] });
     stops.push(() => server.stop());
