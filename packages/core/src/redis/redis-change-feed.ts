@@ -68,8 +68,6 @@ export class RedisChangeFeed {
   /** Whether every slot has a master (always true standalone); false keeps the feed down. */
   private covered = false;
   private warned = false;
-  /** What went wrong last, for the warning; cleared once the feed is live. */
-  private lastError: string | undefined;
 
   constructor(options: RedisChangeFeedOptions) {
     this.client = options.client;
@@ -156,7 +154,7 @@ export class RedisChangeFeed {
       if (!link.tracking) continue;
       // A connection that stopped answering may have missed invalidations: reconnect it (commandTimeout bounds the ping).
       link.connection.ping().catch(() => {
-        if (!link.closed && link.connection.status === 'ready') this.restart(link, 'it did not answer PING');
+        if (!link.closed && link.connection.status === 'ready') this.restart(link);
       });
     }
   };
@@ -180,11 +178,12 @@ export class RedisChangeFeed {
     const link: Link = { address, connection, tracking: false, session: 0, closed: false, retry: undefined };
     connection.on('messageBuffer', this.onMessage);
     connection.on('ready', () => void this.setUp(link));
-    connection.on('close', () => this.down(link, undefined));
-    connection.on('error', (error: Error) => {
+    connection.on('close', () => this.down(link));
+    // Connection errors: the engine's own client reports them (health()); here they only take the feed down.
+    connection.on('error', () => {
       // An error on a connection we consider ready may have lost invalidations: start it over.
-      if (connection.status === 'ready' && link.tracking) this.restart(link, error.message);
-      else this.down(link, error.message);
+      if (connection.status === 'ready' && link.tracking) this.restart(link);
+      else this.down(link);
     });
     return link;
   }
@@ -212,7 +211,9 @@ export class RedisChangeFeed {
       await connection.subscribe(CHANNEL);
     } catch (error) {
       if (link.closed || session !== link.session || connection.status !== 'ready') return; // the connection went away: 'ready' comes again
-      this.refused(link, error);
+      // A reply is Redis saying no (too old, ACL); anything else (a timeout) is only retried.
+      if ((error as Error | undefined)?.name === 'ReplyError') this.refused(link, (error as Error).message);
+      this.retryLater(link);
       return;
     }
     if (link.closed || session !== link.session || connection.status !== 'ready') return;
@@ -220,17 +221,18 @@ export class RedisChangeFeed {
     this.updateLive();
   }
 
-  /** Redis refused a setup command: say why once, and try again after a while on a fresh connection. */
-  private refused(link: Link, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.lastError = `Redis at ${link.address} refused change tracking (${reason})`;
-    if (!this.warned) {
-      this.warned = true;
-      const message =
-        `${this.lastError}, so Engine.watch stays down (no near cache, no /cache/events) until it accepts. ` +
-        `Watching needs Redis 6 or later (or Valkey) and, with ACLs, permission to run CLIENT ID, CLIENT TRACKING and SUBSCRIBE ${CHANNEL}.`;
-      process.emitWarning(message, { type: 'LixCacheWarning', code: 'LIX_REDIS_TRACKING_REFUSED' });
-    }
+  /** Redis refused a setup command: say why, once per feed (it is retried every second). */
+  private refused(link: Link, reason: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    const message =
+      `Redis at ${link.address} refused change tracking (${reason}), so Engine.watch stays down (no near cache, no /cache/events) until it accepts. ` +
+      `Watching needs Redis 6 or later (or Valkey) and, with ACLs, permission to run CLIENT ID, CLIENT TRACKING and SUBSCRIBE ${CHANNEL}.`;
+    process.emitWarning(message, { type: 'LixCacheWarning', code: 'LIX_REDIS_TRACKING_REFUSED' });
+  }
+
+  /** Set tracking up again after a while, on a fresh connection (a refusal seldom heals at once). */
+  private retryLater(link: Link): void {
     clearTimeout(link.retry);
     link.retry = setTimeout(() => {
       if (!link.closed) link.connection.disconnect(true);
@@ -239,15 +241,14 @@ export class RedisChangeFeed {
   }
 
   /** A link lost (or may have lost) its tracking. */
-  private down(link: Link, error: string | undefined): void {
-    if (error !== undefined) this.lastError = `the change feed's connection to Redis at ${link.address} failed (${error})`;
+  private down(link: Link): void {
     link.tracking = false;
     if (!link.closed) this.updateLive();
   }
 
   /** Go down and reconnect the link; its 'ready' sets tracking up again. */
-  private restart(link: Link, why: string): void {
-    this.down(link, why);
+  private restart(link: Link): void {
+    this.down(link);
     link.connection.disconnect(true);
   }
 
@@ -262,7 +263,6 @@ export class RedisChangeFeed {
   private updateLive(): void {
     let up = this.running && this.covered && this.links.size > 0;
     if (up) for (const link of this.links.values()) if (!link.tracking) up = false;
-    if (up) this.lastError = undefined;
     this.changes.setLive(up);
   }
 }
