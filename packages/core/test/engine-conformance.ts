@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../../test/helpers/wait-for';
 import type { Command, ErrorResult, GetResult, Json, Result, ScanResult } from '../src/commands/commands';
 import { isErrorResult } from '../src/commands/commands';
-import type { Engine, EngineStats } from '../src/commands/engine';
+import type { ChangeListener, Engine, EngineStats, Watch } from '../src/commands/engine';
 import type { Limits } from '../src/commands/limits';
 
 /**
@@ -11,7 +11,9 @@ import type { Limits } from '../src/commands/limits';
  * execute/stats/health/close. Each test works under its own key prefix and
  * compares counters as deltas, so an engine shared with other tests still
  * passes; `beforeEach` clears, so counts of `clear` are exact. It never
- * asserts what engines may legitimately differ on: scan order, memory bytes.
+ * asserts what engines may legitimately differ on: scan order, memory bytes,
+ * and whether `watch` reports synchronously (memory) or soon after (Redis):
+ * its reports are awaited with bounded polls.
  */
 /** Opens the engine under test; `limits` overrides its size limits (a second engine on the same store). */
 export type OpenEngine = (options?: { limits?: Partial<Limits> }) => Promise<Engine>;
@@ -544,6 +546,120 @@ export function describeEngineConformance(name: string, open: OpenEngine): void 
         expect((await scan({ tag: `${p}t`, keysOnly: true })).count).toBe(0);
         expect((await stats()).size).toBe(0);
         expect(await one({ op: 'clear' })).toStrictEqual({ op: 'clear', success: true, cleared: 0 });
+      });
+    });
+
+    describe('watch', () => {
+      /** What one listener heard. */
+      interface Heard {
+        keys: Set<string>;
+        all: number;
+        live: boolean[];
+      }
+      const watches: Watch[] = [];
+      afterEach(() => {
+        for (const watch of watches.splice(0)) watch.close();
+      });
+      /** A recording listener, registered and live (Redis sets its feed up asynchronously: waited for, bounded). */
+      const watching = async (): Promise<{ heard: Heard; watch: Watch }> => {
+        const heard: Heard = { keys: new Set(), all: 0, live: [] };
+        const listener: ChangeListener = {
+          changed: (key) => void heard.keys.add(key),
+          changedAll: () => void heard.all++,
+          live: (up) => void heard.live.push(up),
+        };
+        const watch = engine.watch(listener);
+        watches.push(watch);
+        await waitFor(() => watch.live, { what: 'watch.live' });
+        return { heard, watch };
+      };
+      /** Wait until every key is reported, then forget them, so that a later report of one is a new report. */
+      const reported = async (heard: Heard, ...keys: string[]): Promise<void> => {
+        await waitFor(() => keys.every((key) => heard.keys.has(key)), { what: `changed(${keys.join(', ')})` });
+        for (const key of keys) heard.keys.delete(key);
+      };
+
+      it('reports set, merge, incr, a ttl change (expire, touch, ttl removed) and delete', async () => {
+        const p = fresh();
+        const { heard } = await watching();
+        await one({ op: 'set', key: `${p}a`, value: { x: 1 } });
+        await reported(heard, `${p}a`);
+        await one({ op: 'merge', key: `${p}a`, value: { y: 2 } });
+        await reported(heard, `${p}a`);
+        await one({ op: 'incr', key: `${p}n`, amount: 2 });
+        await reported(heard, `${p}n`);
+        await one({ op: 'expire', key: `${p}a`, ttl: 100 });
+        await reported(heard, `${p}a`);
+        await get(`${p}a`, 200);
+        await reported(heard, `${p}a`);
+        await one({ op: 'expire', key: `${p}a`, ttl: 0 });
+        await reported(heard, `${p}a`);
+        await one({ op: 'delete', key: `${p}a` });
+        await reported(heard, `${p}a`);
+      });
+
+      it('reports every key a tag invalidation deletes', async () => {
+        const p = fresh();
+        const { heard } = await watching();
+        await run({ op: 'set', key: `${p}a`, value: 1, tags: [`${p}t`] }, { op: 'set', key: `${p}b`, value: 2, tags: [`${p}t`, `${p}u`] });
+        await reported(heard, `${p}a`, `${p}b`);
+        expect(await one({ op: 'invalidate', tag: `${p}t` })).toMatchObject({ deleted: 2 });
+        await reported(heard, `${p}a`, `${p}b`);
+      });
+
+      it('reports a key that expires', async () => {
+        const p = fresh();
+        const { heard } = await watching();
+        await one({ op: 'set', key: `${p}short`, value: 1, ttl: 0.05 });
+        await reported(heard, `${p}short`);
+        // Nobody reads it: the engine's own expiry must find it.
+        await reported(heard, `${p}short`);
+      });
+
+      it('reports clear as changedAll() or as a change of every key', async () => {
+        const p = fresh();
+        const { heard } = await watching();
+        await run({ op: 'set', key: `${p}a`, value: 1, tags: [`${p}t`] }, { op: 'set', key: `${p}b`, value: 2, ttl: 100 });
+        await reported(heard, `${p}a`, `${p}b`);
+        await one({ op: 'clear' });
+        await waitFor(() => heard.all > 0 || (heard.keys.has(`${p}a`) && heard.keys.has(`${p}b`)), { what: 'clear to be reported' });
+      });
+
+      it('a closed watch hears nothing more, while the others still do', async () => {
+        const p = fresh();
+        const first = await watching();
+        const second = await watching();
+        first.watch.close();
+        first.watch.close(); // twice is harmless
+        await one({ op: 'set', key: `${p}a`, value: 1 });
+        await reported(second.heard, `${p}a`);
+        expect(first.heard.keys.has(`${p}a`)).toBe(false);
+        expect(first.heard.live).not.toContain(false);
+      });
+
+      it('a listener that throws neither fails the write nor keeps the others from hearing it', async () => {
+        const p = fresh();
+        const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+        try {
+          const thrower = engine.watch({
+            changed: () => {
+              throw new Error('listener bug');
+            },
+            changedAll: () => undefined,
+            live: () => undefined,
+          });
+          watches.push(thrower);
+          const { heard } = await watching();
+          expect(await one({ op: 'set', key: `${p}a`, value: 1 })).toMatchObject({ success: true });
+          await reported(heard, `${p}a`);
+          await waitFor(() => warn.mock.calls.some(([message]) => String(message).includes('listener bug')), { what: 'the warning' });
+        } finally {
+          warn.mockRestore();
+        }
+      });
+
+      it('rejects a listener without the three methods', () => {
+        expect(() => engine.watch({ changed: () => undefined } as unknown as ChangeListener)).toThrow(/changed\(key\), changedAll\(\) and live\(up\)/);
       });
     });
 

@@ -7,6 +7,7 @@ import type { ChangeListener, Watch } from './engine';
 export class ChangeFeed {
   private readonly listeners = new Set<ChangeListener>();
   private up: boolean;
+  private warned = false;
 
   constructor(
     live: boolean,
@@ -44,17 +45,49 @@ export class ChangeFeed {
   }
 
   changed(key: string): void {
-    for (const listener of this.listeners) listener.changed(key);
+    for (const listener of this.listeners) {
+      try {
+        listener.changed(key);
+      } catch (error) {
+        this.threw(error);
+      }
+    }
   }
 
   changedAll(): void {
-    for (const listener of this.listeners) listener.changedAll();
+    for (const listener of this.listeners) {
+      try {
+        listener.changedAll();
+      } catch (error) {
+        this.threw(error);
+      }
+    }
   }
 
   /** The feed went down or came back; listeners hear of it once per transition. */
   setLive(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
-    for (const listener of this.listeners) listener.live(up);
+    for (const listener of this.listeners) {
+      try {
+        listener.live(up);
+      } catch (error) {
+        this.threw(error);
+      }
+    }
+  }
+
+  /**
+   * A listener broke its promise not to throw. Its error must not reach the engine (a write
+   * in progress, or Redis's reply parser) nor keep the other listeners from hearing of the
+   * change, so it is ignored, with one warning per feed so it does not go unnoticed.
+   */
+  private threw(error: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    const message = `A ChangeListener passed to Engine.watch threw (${String(error)}); it was ignored. Listeners must not throw: catch inside changed, changedAll and live.`;
+    // This module also runs where there is no `process` (the SDK's browser build).
+    if (typeof process === 'object' && typeof process.emitWarning === 'function') process.emitWarning(message, { type: 'LixCacheWarning', code: 'LIX_LISTENER_THREW' });
+    else console.warn(message);
   }
 }

@@ -24,6 +24,7 @@ import { DEFAULT_SCAN_LIMIT, RESULT_OVERHEAD_BYTES, resolveLimits } from '../com
 import { ResponseBudget } from '../commands/response-budget';
 import { decodeRedisCursor, encodeRedisCursor } from './redis-cursor';
 import { classifyRedisFailure, isUnavailableReply } from './redis-failures';
+import { RedisChangeFeed } from './redis-change-feed';
 import { BATCH_SCRIPT, CROSS_SLOT_BATCH_SCRIPT } from './redis-scripts';
 import { parseRedisUrl } from './redis-url';
 import { encodeValue } from '../commands/validate';
@@ -193,7 +194,12 @@ export class RedisEngine implements Engine {
   private readonly limit: number;
   private readonly dataPrefix: string;
   private readonly tagPrefix: string;
-  private readonly changes = new ChangeFeed(false);
+  /** Watchers of changes; the Redis feed runs only while there are some (and the engine is open). */
+  private readonly changes = new ChangeFeed(false, (used) => {
+    if (used && !this.closed) this.feed.start();
+    else this.feed.stop();
+  });
+  private readonly feed: RedisChangeFeed;
   private readonly where: string;
   /** INFO keyspace line of our db. */
   private readonly keysInfo: RegExp;
@@ -274,6 +280,12 @@ export class RedisEngine implements Engine {
       }),
     );
     this.client = client as Client & Scripts;
+    this.feed = new RedisChangeFeed({
+      client,
+      dataPrefix: this.dataPrefix,
+      changes: this.changes,
+      connection: { connectTimeout: this.connectTimeoutMs, commandTimeout: this.commandTimeoutMs, username: target.username, password: target.password, tls: connection.tls },
+    });
     if (client instanceof Cluster && !this.inlineTags) client.on('ready', () => void this.detectCrossSlot());
   }
 
@@ -415,14 +427,22 @@ export class RedisEngine implements Engine {
     }
   }
 
-  /** Placeholder until Redis tracking lands (issue 12): reports nothing, never live. */
+  /**
+   * Every change under this engine's keyPrefix, by any process sharing the Redis (or Cluster),
+   * expiry, eviction and `clear` included, reported asynchronously as Redis sends it (this
+   * engine's own writes too). The first watcher opens one tracking connection per master
+   * (see RedisChangeFeed); `live` is true once tracking is set up on all of them and false
+   * whenever that may no longer hold. Needs Redis 6+ (CLIENT TRACKING).
+   */
   watch(listener: ChangeListener): Watch {
     return this.changes.watch(listener);
   }
 
+  /** Also stops the change feed: watchers hear `live(false)` and nothing more. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.feed.stop();
     this.flush();
     await Promise.allSettled([...this.background]);
     if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
