@@ -2,8 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LixCache } from 'lix-cache-sdk';
+import { startRedis, type RedisProcess } from '../helpers/redis-process';
 import { startServer, type ServerProcess } from '../helpers/server-process';
-import { waitFor } from '../helpers/wait-for';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /**
@@ -12,8 +12,9 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy';
  * near caches. Checked: no reader ever sees a key go back to a value older than one it
  * already saw; once the writers stop, every reader converges to the final values and
  * serves them from its near cache (a copy that missed its invalidation would stay stale
- * forever, as tracking sends each change once). With and without a proxy that cuts every
- * connection (event channels included) every 150 ms.
+ * forever, as tracking sends each change once). Behind one Lix server, with and without a
+ * proxy that cuts every connection (event channels included) every 150 ms; behind two Lix
+ * servers on one Redis; and with the SDK talking to Redis itself.
  */
 const KEYS = 40;
 const RUN_MS = 3000;
@@ -51,54 +52,74 @@ function ask<T>(child: ChildProcess, message: object, answer: string): Promise<T
   });
 }
 
+interface Stack {
+  server: ServerProcess;
+  proxy: TcpProxy;
+  /** Two Lix servers on one Redis. */
+  onRedis: ServerProcess[];
+  /** The Redis URL the SDK uses directly. */
+  store: string;
+}
+
+/** Where readers and writers connect; readers go through the cutting proxy when `cut`. */
+const SETUPS: { name: string; readers(stack: Stack): string; writers(stack: Stack): string; cut?: boolean }[] = [
+  { name: 'one Lix server', readers: (s) => s.server.url, writers: (s) => s.server.url },
+  { name: 'one Lix server, every connection cut every 150 ms', readers: (s) => s.proxy.url, writers: (s) => s.server.url, cut: true },
+  { name: 'two Lix servers on one Redis (readers on one, writers on the other)', readers: (s) => s.onRedis[1]!.url, writers: (s) => s.onRedis[0]!.url },
+  { name: 'the SDK straight to Redis (redis://)', readers: (s) => s.store, writers: (s) => s.store },
+];
+
 describe('near caches stay coherent under concurrent writers (real processes)', () => {
-  let server: ServerProcess;
-  let proxy: TcpProxy;
+  let stack: Stack;
+  let redis: RedisProcess;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    server = await startServer();
-    proxy = await startTcpProxy({ port: server.port });
-  });
+    const [server, started] = await Promise.all([startServer(), startRedis()]);
+    redis = started;
+    const store = `${redis.url}?keyPrefix=coherence:`;
+    const onRedis = await Promise.all([startServer({ env: { LIX_STORE: store } }), startServer({ env: { LIX_STORE: store } })]);
+    stack = { server, proxy: await startTcpProxy({ port: server.port }), onRedis, store };
+  }, 60_000);
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
-    await proxy.close();
-    expect(await server.stop()).toBe(0);
+    await stack.proxy.close();
+    expect(await stack.server.stop()).toBe(0);
+    await Promise.all(stack.onRedis.map((each) => each.stop()));
+    await redis.stop();
   });
 
-  for (const cutting of [false, true]) {
-    it(cutting ? 'with every connection cut every 150 ms: no stale read, and it recovers' : 'no reader ever reads back in time, and all converge', { timeout: 60_000 }, async () => {
-      const plain = new LixCache({ url: server.url });
-      await plain.clear();
-      const readerUrl = cutting ? proxy.url : server.url;
-      const readers = await Promise.all([0, 1, 2].map(() => start('reader.mjs', [readerUrl, String(KEYS)])));
-      const writers = await Promise.all(['near', 'plain', 'near'].map((kind) => start('writer.mjs', [server.url, String(KEYS), kind])));
-      children.push(...readers, ...writers);
+  it.each(SETUPS)('$name: no reader ever reads back in time; all converge and serve the final values from memory', { timeout: 60_000 }, async (setup) => {
+    const { proxy } = stack;
+    const plain = new LixCache({ url: setup.writers(stack) });
+    await plain.clear();
+    const readers = await Promise.all([0, 1, 2].map(() => start('reader.mjs', [setup.readers(stack), String(KEYS)])));
+    const writers = await Promise.all(['near', 'plain', 'near'].map((kind) => start('writer.mjs', [setup.writers(stack), String(KEYS), kind])));
+    children.push(...readers, ...writers);
 
-      const cutter = cutting ? setInterval(() => proxy.cutAll(), 150) : undefined;
-      const cutsBefore = proxy.cuts;
-      await new Promise((resolve) => setTimeout(resolve, RUN_MS));
-      clearInterval(cutter);
-      const written = await Promise.all(writers.map((writer) => ask<{ writes: number }>(writer, { type: 'stop' }, 'report')));
-      await Promise.all(readers.map((reader) => ask(reader, { type: 'stop' }, 'stopped')));
+    const cutter = setup.cut ? setInterval(() => proxy.cutAll(), 150) : undefined;
+    const cutsBefore = proxy.cuts;
+    await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+    clearInterval(cutter);
+    const written = await Promise.all(writers.map((writer) => ask<{ writes: number }>(writer, { type: 'stop' }, 'report')));
+    await Promise.all(readers.map((reader) => ask(reader, { type: 'stop' }, 'stopped')));
 
-      const expected: Record<string, number> = {};
-      for (let i = 0; i < KEYS; i++) expected[`co:${i}`] = (await plain.get<number>(`co:${i}`)) ?? 0;
-      await plain.close();
-      const reports = await Promise.all(readers.map((reader) => ask<Report>(reader, { type: 'verify', expected }, 'report')));
+    const expected: Record<string, number> = {};
+    for (let i = 0; i < KEYS; i++) expected[`co:${i}`] = (await plain.get<number>(`co:${i}`)) ?? 0;
+    await plain.close();
+    const reports = await Promise.all(readers.map((reader) => ask<Report>(reader, { type: 'verify', expected }, 'report')));
 
-      expect(written.reduce((sum, { writes }) => sum + writes, 0)).toBeGreaterThan(100);
-      for (const report of reports) {
-        expect(report.violations, 'a reader saw a value older than one it had seen').toEqual([]);
-        expect(report.stale, 'keys that never converged to their final value').toEqual([]);
-        expect(report.wrong).toBe(0);
-        expect(report.finalHits, 'the final values come from the near cache').toBe(KEYS);
-        expect(report.reads).toBeGreaterThan(200);
-        expect(report.stats.hits).toBeGreaterThan(0);
-        expect(report.stats.invalidations).toBeGreaterThan(0);
-        if (cutting) expect(report.stats.flushes, 'each cut channel flushes its near cache').toBeGreaterThan(0);
-      }
-      if (cutting) expect(proxy.cuts - cutsBefore).toBeGreaterThan(10);
-    });
-  }
+    expect(written.reduce((sum, { writes }) => sum + writes, 0), setup.name).toBeGreaterThan(100);
+    for (const report of reports) {
+      expect(report.violations, 'a reader saw a value older than one it had seen').toEqual([]);
+      expect(report.stale, 'keys that never converged to their final value').toEqual([]);
+      expect(report.wrong).toBe(0);
+      expect(report.finalHits, 'the final values come from the near cache').toBe(KEYS);
+      expect(report.reads).toBeGreaterThan(200);
+      expect(report.stats.hits).toBeGreaterThan(0);
+      expect(report.stats.invalidations).toBeGreaterThan(0);
+      if (setup.cut) expect(report.stats.flushes, 'each cut channel flushes its near cache').toBeGreaterThan(0);
+    }
+    if (setup.cut) expect(proxy.cuts - cutsBefore).toBeGreaterThan(10);
+  });
 });
