@@ -4,6 +4,7 @@ import type { Command, ErrorResult, GetResult, Json, Result, ScanResult } from '
 import { isErrorResult } from '../src/commands/commands';
 import type { ChangeListener, Engine, EngineStats, Watch } from '../src/commands/engine';
 import type { Limits } from '../src/commands/limits';
+import { watching as watchingEngine, type Heard } from './change-recorder';
 
 /**
  * The one suite every engine must pass, Keyv-style: what one engine does,
@@ -550,29 +551,12 @@ export function describeEngineConformance(name: string, open: OpenEngine): void 
     });
 
     describe('watch', () => {
-      /** What one listener heard. */
-      interface Heard {
-        keys: Set<string>;
-        all: number;
-        live: boolean[];
-      }
       const watches: Watch[] = [];
       afterEach(() => {
         for (const watch of watches.splice(0)) watch.close();
       });
       /** A recording listener, registered and live (Redis sets its feed up asynchronously: waited for, bounded). */
-      const watching = async (): Promise<{ heard: Heard; watch: Watch }> => {
-        const heard: Heard = { keys: new Set(), all: 0, live: [] };
-        const listener: ChangeListener = {
-          changed: (key) => void heard.keys.add(key),
-          changedAll: () => void heard.all++,
-          live: (up) => void heard.live.push(up),
-        };
-        const watch = engine.watch(listener);
-        watches.push(watch);
-        await waitFor(() => watch.live, { what: 'watch.live' });
-        return { heard, watch };
-      };
+      const watching = () => watchingEngine(engine, watches);
       /** Wait until every key is reported, then forget them, so that a later report of one is a new report. */
       const reported = async (heard: Heard, ...keys: string[]): Promise<void> => {
         await waitFor(() => keys.every((key) => heard.keys.has(key)), { what: `changed(${keys.join(', ')})` });

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../../../../test/helpers/redis-process';
 import { waitFor } from '../../../../test/helpers/wait-for';
-import type { ChangeListener, Watch } from '../../src/commands/engine';
+import type { Watch } from '../../src/commands/engine';
+import { watching as watchingEngine, type Heard } from '../change-recorder';
 import { RedisEngine } from '../../src/redis/redis-engine';
 
 // RedisEngine.watch across processes: what other engines write, what falls outside the feed, and the feed going down and up.
@@ -38,25 +39,8 @@ afterAll(async () => {
   await Promise.all([standalone?.stop(), cluster?.stop(), ...stops.map((stop) => stop())]);
 });
 
-interface Heard {
-  keys: Set<string>;
-  all: number;
-  live: boolean[];
-}
-
-/** A recording listener on `engine`; waits (bounded) until its watch is live. */
-async function watching(engine: RedisEngine): Promise<{ heard: Heard; watch: Watch }> {
-  const heard: Heard = { keys: new Set(), all: 0, live: [] };
-  const listener: ChangeListener = {
-    changed: (key) => void heard.keys.add(key),
-    changedAll: () => void heard.all++,
-    live: (up) => void heard.live.push(up),
-  };
-  const watch = engine.watch(listener);
-  watches.push(watch);
-  await waitFor(() => watch.live, { what: 'watch.live' });
-  return { heard, watch };
-}
+/** A recording listener on `engine`, live (bounded wait); closed after each test. */
+const watching = (engine: RedisEngine) => watchingEngine(engine, watches);
 
 async function reported(heard: Heard, ...keys: string[]): Promise<void> {
   await waitFor(() => keys.every((key) => heard.keys.has(key)), { what: `changed(${keys.join(', ')})` });
