@@ -75,9 +75,9 @@ export class CookieClient {
     return this.request<T>('DELETE', path, options);
   }
 
-  /** A second client holding copies of this one's cookies (a stolen cookie, another tab). */
-  clone(): CookieClient {
-    const copy = new CookieClient(this.baseUrl);
+  /** A second client holding copies of this one's cookies (a stolen cookie, another tab), for this app or another at `baseUrl`. */
+  clone(baseUrl = this.baseUrl): CookieClient {
+    const copy = new CookieClient(baseUrl);
     for (const [name, value] of this.cookies) copy.cookies.set(name, value);
     copy.csrfToken = this.csrfToken;
     return copy;

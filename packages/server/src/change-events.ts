@@ -39,7 +39,6 @@ export interface ChangeEventsStats {
   clients: number;
   trackedKeys: number;
   invalidationsSent: number;
-  flushesSent: number;
   cut: number;
 }
 
@@ -68,7 +67,7 @@ export class ChangeEvents implements ChangeListener {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private flushScheduled = false;
   private closed = false;
-  private counts = { invalidationsSent: 0, flushesSent: 0, cut: 0 };
+  private counts = { invalidationsSent: 0, cut: 0 };
 
   constructor(private readonly options: ChangeEventsOptions) {}
 
@@ -148,7 +147,6 @@ export class ChangeEvents implements ChangeListener {
     this.tracked.clear();
     for (const client of this.clients.values()) {
       client.queued.length = 0;
-      this.counts.flushesSent++;
       this.write(client, FLUSH);
     }
   }

@@ -31,6 +31,11 @@ function stateOf(req: Request, method: string): RequestSession<object> {
   return state;
 }
 
+/** Put the cookies the session set or cleared since the last call onto the response. */
+function sendCookies(res: Response, state: RequestSession<object>): void {
+  setCookies(res, state.takeCookies());
+}
+
 /** A `req` member read from the request's session state; assigning it makes a plain property, as before. */
 function stateMember(name: string, read: (state: RequestSession<object>) => unknown): PropertyDescriptor {
   return {
@@ -76,11 +81,11 @@ function saveBeforeEnd(res: Response, state: RequestSession<object>): void {
   res.end = function endAfterSave(this: Response, ...args: unknown[]) {
     const saving = state.save();
     if (!saving) {
-      setCookies(res, state.takeCookies());
+      sendCookies(res, state);
       return end.apply(this, args as Parameters<typeof end>);
     }
     saving.then((failure) => {
-      setCookies(res, state.takeCookies());
+      sendCookies(res, state);
       if (failure && !res.headersSent) sendError(res, failure, (body) => end.call(res, body, 'utf8'));
       else end.apply(res, args as Parameters<typeof end>);
     }, (error: unknown) => void res.destroy(error as Error));
@@ -91,20 +96,20 @@ function saveBeforeEnd(res: Response, state: RequestSession<object>): void {
 async function login(this: Request, user: SessionInput<object> & { userId: string }, options?: LoginOptions): Promise<Session<object>> {
   const state = stateOf(this, 'login');
   const session = await state.login(user, options);
-  setCookies(this.res!, state.takeCookies());
+  sendCookies(this.res!, state);
   return session;
 }
 
 async function logout(this: Request): Promise<void> {
   const state = stateOf(this, 'logout');
   await state.logout();
-  setCookies(this.res!, state.takeCookies());
+  sendCookies(this.res!, state);
 }
 
 async function logoutAll(this: Request): Promise<number> {
   const state = stateOf(this, 'logoutAll');
   const ended = await state.logoutAll();
-  setCookies(this.res!, state.takeCookies());
+  sendCookies(this.res!, state);
   return ended;
 }
 
@@ -141,7 +146,7 @@ export function lixSession<D extends object = SessionData, N extends string = st
       if (isCacheUnavailable(error)) return sendError(res, unavailableResponse());
       return next(error);
     }
-    setCookies(res, state.takeCookies());
+    sendCookies(res, state);
     next();
   };
 }

@@ -32,10 +32,12 @@ export function isToken(value: unknown): value is string {
   return typeof value === 'string' && value.length === TOKEN_LENGTH && TOKEN_PATTERN.test(value);
 }
 
-/** SHA-256, base64url. Only these digests of ids and tokens ever reach the cache. */
-export function sha256(text: string): string {
-  return nodeCrypto ? (nodeCrypto.hash?.('sha256', text, 'base64url') ?? nodeCrypto.createHash('sha256').update(text).digest('base64url')) : base64url(sha256Bytes(encoder.encode(text)));
-}
+/** SHA-256, base64url. Only these digests of ids and tokens ever reach the cache. Picked once, at load. */
+export const sha256: (text: string) => string = !nodeCrypto
+  ? (text) => base64url(sha256Bytes(encoder.encode(text)))
+  : nodeCrypto.hash
+    ? (text) => nodeCrypto.hash('sha256', text, 'base64url')
+    : (text) => nodeCrypto.createHash('sha256').update(text).digest('base64url');
 
 /**
  * Compare two secrets in constant time. Both sides are hashed first, so inputs of any

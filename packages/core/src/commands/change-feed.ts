@@ -45,32 +45,25 @@ export class ChangeFeed {
   }
 
   changed(key: string): void {
-    for (const listener of this.listeners) {
-      try {
-        listener.changed(key);
-      } catch (error) {
-        this.threw(error);
-      }
-    }
+    this.tell('changed', key);
   }
 
   changedAll(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener.changedAll();
-      } catch (error) {
-        this.threw(error);
-      }
-    }
+    this.tell('changedAll');
   }
 
   /** The feed went down or came back; listeners hear of it once per transition. */
   setLive(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
+    this.tell('live', up);
+  }
+
+  /** Call `method` of every listener; a method name, not a closure, so a change allocates nothing. */
+  private tell(method: keyof ChangeListener, argument?: string | boolean): void {
     for (const listener of this.listeners) {
       try {
-        listener.live(up);
+        (listener[method] as (this: ChangeListener, argument?: string | boolean) => void).call(listener, argument);
       } catch (error) {
         this.threw(error);
       }
