@@ -11,10 +11,10 @@ describe('lix-cache-server CLI', () => {
   it('--help lists every flag and the environment variables', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags', '--allowed-hosts', '--protected-mode', '--headers-timeout', '--request-timeout', '--max-connections', '--max-connections-per-ip']) {
+    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags', '--allowed-hosts', '--protected-mode', '--headers-timeout', '--request-timeout', '--max-connections', '--max-connections-per-ip', '--events-heartbeat', '--max-tracked-keys']) {
       expect(run.stdout).toContain(text);
     }
-    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL', 'LIX_ALLOWED_HOSTS', 'LIX_PROTECTED_MODE', 'LIX_HEADERS_TIMEOUT_MS', 'LIX_MAX_CONNECTIONS']) {
+    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL', 'LIX_ALLOWED_HOSTS', 'LIX_PROTECTED_MODE', 'LIX_HEADERS_TIMEOUT_MS', 'LIX_MAX_CONNECTIONS', 'LIX_EVENTS_HEARTBEAT_MS', 'LIX_MAX_TRACKED_KEYS']) {
       expect(run.stdout).toContain(text);
     }
   });
@@ -34,6 +34,7 @@ describe('lix-cache-server CLI', () => {
       [['--log-level', 'loud'], ['--log-level', 'debug']],
       [['--store', 'ftp://x'], ['--store', 'memory://']],
       [['--cors-origins', 'not an origin'], ['--cors-origins', 'https://app.example.com']],
+      [['--events-heartbeat', '0'], ['--events-heartbeat', 'whole number']],
       [['--prot', '4000'], ["unknown option '--prot'", '--port']],
     ];
     // Parallel node start-ups on a busy 2-core machine can take longer than runCli's default 10 s.
@@ -56,6 +57,7 @@ describe('lix-cache-server CLI', () => {
       [{ LIX_PROTECTED_MODE: 'sometimes' }, 'LIX_PROTECTED_MODE must be true or false'],
       [{ LIX_ALLOWED_HOSTS: 'http://cache.internal' }, 'LIX_ALLOWED_HOSTS must be * or comma-separated host names'],
       [{ LIX_MAX_CONNECTIONS: '0' }, 'LIX_MAX_CONNECTIONS must be a whole number'],
+      [{ LIX_MAX_TRACKED_KEYS: 'lots' }, 'LIX_MAX_TRACKED_KEYS must be a whole number'],
       [{ LIX_HEADERS_TIMEOUT_MS: '20000', LIX_REQUEST_TIMEOUT_MS: '5000' }, 'LIX_REQUEST_TIMEOUT_MS'],
     ];
     const runs = await Promise.all(cases.map(([env]) => runCli([], env, 60_000)));
