@@ -15,6 +15,8 @@ export default defineConfig([
     format: ['cjs'],
     dts: true,
     target: 'node22',
+    // import.meta.url (where the dashboard's files are) from __filename.
+    shims: true,
     // The CJS build requires the engine entries it loads on demand (import() there would load core's ESM
     // build beside its CJS one: two LixError classes, and instanceof checks that fail).
     esbuildOptions(options) {

@@ -205,6 +205,28 @@ export function describeEngineConformance(name: string, open: OpenEngine): void 
       });
     });
 
+    describe('get withTags', () => {
+      it("answers the key's tags, [] for none; a plain get carries none", async () => {
+        const p = fresh();
+        await run({ op: 'set', key: `${p}a`, value: 1, tags: [`${p}t1`, `${p}t2`] }, { op: 'set', key: `${p}b`, value: 2 });
+        const tagged = (await one({ op: 'get', key: `${p}a`, withTags: true })) as GetResult;
+        expect(tagged).toMatchObject({ value: 1, found: true });
+        expect([...tagged.tags!].sort()).toStrictEqual([`${p}t1`, `${p}t2`]);
+        expect(await one({ op: 'get', key: `${p}b`, withTags: true })).toStrictEqual({ op: 'get', key: `${p}b`, value: 2, ttl: null, found: true, tags: [] });
+        expect(await get(`${p}a`)).not.toHaveProperty('tags');
+        expect(await one({ op: 'get', key: `${p}missing`, withTags: true })).toStrictEqual({ op: 'get', key: `${p}missing`, value: null, ttl: null, found: false });
+      });
+
+      it('with touch, slides the ttl and the key stays in its tag', async () => {
+        const p = fresh();
+        await one({ op: 'set', key: `${p}a`, value: 1, ttl: 30, tags: [`${p}t`] });
+        const touched = (await one({ op: 'get', key: `${p}a`, touch: 60, withTags: true })) as GetResult;
+        expect(touched.tags).toStrictEqual([`${p}t`]);
+        expect(touched.ttl).toBeGreaterThan(59);
+        expect((await scan({ tag: `${p}t`, keysOnly: true })).keys).toStrictEqual([`${p}a`]);
+      });
+    });
+
     describe('conditional set', () => {
       it('nx writes only when absent', async () => {
         const key = `${fresh()}nx`;

@@ -77,7 +77,10 @@ export function entryOf(result: Result): Entry<unknown> | null {
   const get = getOf(result);
   // `found` tells a stored null from a missing key; servers before it only send value.
   const found = get.found ?? get.value !== null;
-  return found ? { value: get.value, ttl: get.ttl ?? null } : null;
+  if (!found) return null;
+  const entry: Entry<unknown> = { value: get.value, ttl: get.ttl ?? null };
+  if (get.tags !== undefined) entry.tags = get.tags;
+  return entry;
 }
 
 /** incr / decr: the new number. */

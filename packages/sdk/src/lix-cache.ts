@@ -1,5 +1,6 @@
 import {
   describe,
+  lixError,
   parseCommand,
   validateKey,
   validateTtl,
@@ -150,7 +151,12 @@ export class LixCache {
     try {
       const touch = validateTtl(options?.touch, this.transport.limits, 'touch');
       const checked = validateKey(key, this.transport.limits);
-      return touch === undefined ? { op: 'get', key: checked } : { op: 'get', key: checked, touch };
+      const command: GetCommand = touch === undefined ? { op: 'get', key: checked } : { op: 'get', key: checked, touch };
+      if (options?.withTags !== undefined && options.withTags !== false) {
+        if (options.withTags !== true) throw lixError('invalid_command', `The "withTags" option of getEntry must be true or false; got ${describe(options.withTags)}.`);
+        command.withTags = true;
+      }
+      return command;
     } catch (error) {
       throw fromCoreError(error);
     }
@@ -161,7 +167,7 @@ export class LixCache {
       const command = this.getCommand(key, options) as GetCommand;
       const near = this.near;
       if (near === undefined) return this.run(command, decode);
-      if (command.touch === undefined) return this.nearRead(command, decode);
+      if (command.touch === undefined && command.withTags === undefined) return this.nearRead(command, decode);
       near.passing(command);
       return this.run(command, decode);
     } catch (error) {

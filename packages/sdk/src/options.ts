@@ -2,6 +2,8 @@
 export interface GetOptions {
   /** Reset the key's TTL to this many seconds as it is read (sliding expiration). 0 removes the TTL. */
   touch?: number;
+  /** `getEntry` only: also read the key's tags (`entry.tags`). Such a read skips the near cache. */
+  withTags?: boolean;
 }
 
 /** Options of `set`. */
@@ -72,6 +74,8 @@ export interface ScanKeysPage {
 export interface Entry<T> {
   value: T;
   ttl: number | null;
+  /** The key's tags, when read with `withTags`. */
+  tags?: string[];
 }
 
 /** Options of `remember`. */

@@ -5,6 +5,7 @@ import type { Engine } from 'lix-cache-core';
 import { describe, ERRORS, lixError, type LixError } from 'lix-cache-core';
 import sjson from 'secure-json-parse';
 import { createKeyCheck } from './auth';
+import { registerDashboard } from './dashboard';
 import { createCors } from './cors';
 import { ChangeEvents } from './change-events';
 import { createFastGet } from './fast-get';
@@ -18,12 +19,15 @@ import { ServerMetrics } from './metrics';
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id';
 import { requestLogOptions } from './request-logs';
 import { inPipelineOrder } from './pipeline-order';
+import { createServerInfo } from './server-info';
 import { JSON_TYPE, registerRoutes } from './routes';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Answered without auth (only `/health`). */
+    /** Answered without auth or Host check (only `/health`). */
     public?: boolean;
+    /** Answered without auth, still behind the Host check: the dashboard's pages, which hold no data. */
+    assets?: boolean;
   }
 }
 
@@ -46,7 +50,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
   // Per-request debug logs come from fastify, so at debug and trace every request goes through it.
   const fastGet = config.logLevel === 'debug' || config.logLevel === 'trace' ? undefined : createFastGet({ engine, limits: config.limits, metrics, requestId, authorized, hostAllowed });
   const app = Fastify({
-    ...requestLogOptions(config.logLevel),
+    ...requestLogOptions(config.logLevel, config.logFormat),
     genReqId: requestId,
     bodyLimit: config.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
@@ -88,7 +92,7 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
       return refuse(request, reply, lixError('host_not_allowed', describe(request.headers.host)));
     }
     if (cors(request, reply)) return;
-    if (authorized && !request.routeOptions.config.public && request.method !== 'OPTIONS' && !authorized(request.headers.authorization)) {
+    if (authorized && !request.routeOptions.config.public && !request.routeOptions.config.assets && request.method !== 'OPTIONS' && !authorized(request.headers.authorization)) {
       metrics.countError('unauthorized');
       request.log.warn({ reqId: request.id, url: request.url }, 'unauthorized request');
       reply.code(401).type(JSON_TYPE).send(UNAUTHORIZED);
@@ -121,13 +125,16 @@ export async function buildApp(engine: Engine, options: ServerConfig | ServerOpt
     const methods = methodsByPath.get(path);
     const message = methods
       ? `${path} does not take ${request.method}; use ${methods.join(' or ')} ${path}.`
-      : `No endpoint ${request.method} ${path}. The API lives under /cache/ (e.g. GET /cache/get?key=K, POST /cache/set); see also /health and /metrics.`;
+      : !config.dashboard && (path === '' || path.startsWith('/dashboard'))
+        ? `The dashboard is off on this server (it is on by default only on a loopback host). Turn it on with --dashboard true or LIX_DASHBOARD=true; it is behind the same API keys as the API.`
+        : `No endpoint ${request.method} ${path}. The API lives under /cache/ (e.g. GET /cache/get?key=K, POST /cache/set); see also /health and /metrics.`;
     metrics.countError('not_found');
     metrics.observe(reply.elapsedTime / 1000);
     return reply.code(404).type(JSON_TYPE).send({ error: message, code: 'not_found' });
   });
 
-  registerRoutes(app, engine, config.limits, metrics, events, authorized);
+  if (config.dashboard) await registerDashboard(app);
+  registerRoutes(app, engine, config.limits, metrics, events, createServerInfo(config, engine, metrics, events), authorized);
 
   // Neither event streams nor connections that never sent a request end by themselves: end them, or closing would wait for them.
   app.addHook('preClose', (done) => {

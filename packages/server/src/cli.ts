@@ -11,6 +11,7 @@ import {
   parseFsync,
   parseHosts,
   parseInteger,
+  parseLogFormat,
   parseLogLevel,
   parseOrigins,
   parseSize,
@@ -39,6 +40,8 @@ const program = new Command('lix-cache-server')
   .option('--limit <items>', 'most keys held before LRU eviction (env LIX_CACHE_LIMIT; default 500000)', flag(parseInteger, '--limit'))
   .option('--max-memory <size>', 'memory budget, e.g. 512mb; 0 = none (env LIX_MAX_MEMORY; default: half the heap beyond 64mb)', flag(parseSize, '--max-memory'))
   .option('--log-level <level>', `${LOG_LEVELS.join('|')}; debug logs every request (env LOG_LEVEL; default info)`, flag(parseLogLevel, '--log-level'))
+  .option('--log-format <format>', 'json|pretty: coloured lines for a terminal (env LIX_LOG_FORMAT; default pretty when stdout is a terminal, else json)', flag(parseLogFormat, '--log-format'))
+  .option('--dashboard <on|off>', 'serve the dashboard at /dashboard, behind the API keys (env LIX_DASHBOARD; default on for a loopback host, off otherwise)', flag(parseBoolean, '--dashboard'))
   .option('--cors-origins <origins>', 'web page origins allowed to call the server, comma-separated, or * for any page (env LIX_CORS_ORIGINS; default none)', flag(parseOrigins, '--cors-origins'))
   .option('--allowed-hosts <hosts>', 'with auth off: Host names answered besides loopback ones, or * (env LIX_ALLOWED_HOSTS; default none)', flag(parseHosts, '--allowed-hosts'))
   .option('--protected-mode <on|off>', 'refuse to listen on a non-loopback host without API keys; --protected-mode=false opts out (env LIX_PROTECTED_MODE; default true)', flag(parseBoolean, '--protected-mode'))
@@ -83,6 +86,8 @@ interface Flags {
   limit?: number;
   maxMemory?: number;
   logLevel?: ServerOptions['logLevel'];
+  logFormat?: ServerOptions['logFormat'];
+  dashboard?: boolean;
   corsOrigins?: string[];
   allowedHosts?: string[];
   protectedMode?: boolean;
@@ -114,6 +119,8 @@ async function main(flags: Flags): Promise<void> {
       limit: flags.limit,
       maxMemory: flags.maxMemory,
       logLevel: flags.logLevel,
+      logFormat: flags.logFormat,
+      dashboard: flags.dashboard,
       corsOrigins: flags.corsOrigins,
       allowedHosts: flags.allowedHosts,
       protectedMode: flags.protectedMode,

@@ -6,6 +6,13 @@ import { derivedMaxMemory } from './heap-budget';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** A pino log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** How log lines are written. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+/**
+ * - `json`: one JSON object per line (for log collectors).
+ * - `pretty`: coloured, human-readable lines (pino-pretty), for a terminal.
+ */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Everything the server needs to run, validated. Build one with `resolveConfig`. */
 export interface ServerConfig {
@@ -32,6 +39,14 @@ export interface ServerConfig {
   maxMemory: number;
   /** Pino level. Default `info`; `debug` logs every request. Env `LOG_LEVEL`, flag `--log-level`. */
   logLevel: LogLevel;
+  /** `pretty` when stdout is a terminal, else `json`. Env `LIX_LOG_FORMAT`, flag `--log-format`. */
+  logFormat: LogFormat;
+  /**
+   * Serve the dashboard at `/dashboard` (and redirect `/` to it). Default: on when `host` is a loopback address, off
+   * otherwise, so a server reachable from the network shows it only when asked. It is behind the same API keys as the API.
+   * Env `LIX_DASHBOARD`, flag `--dashboard`.
+   */
+  dashboard: boolean;
   /**
    * Require `Authorization: Bearer <key>` on every path but `/health`. Default: on when `apiKeys` are given, off otherwise;
    * `false` together with keys is refused at start-up (keys never leave auth silently off). Env `LIX_AUTH_ENABLED`.
@@ -99,8 +114,11 @@ export interface ServerConfig {
 /** Options for `resolveConfig`/`buildApp`: any subset of ServerConfig, `limits` partial too. */
 export type ServerOptions = Partial<Omit<ServerConfig, 'limits'>> & { limits?: Partial<Limits> };
 
-/** Fixed defaults; `maxMemory`'s default is derived from the heap limit by `resolveConfig` (see `derivedMaxMemory`). */
-export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'allowedHosts' | 'dataDir' | 'maxMemory'>> = Object.freeze({
+/**
+ * Fixed defaults. Derived by `resolveConfig`: `maxMemory` from the heap limit (see `derivedMaxMemory`), `logFormat`
+ * from whether stdout is a terminal, `dashboard` from whether `host` is loopback.
+ */
+export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, 'limits' | 'apiKeys' | 'corsOrigins' | 'allowedHosts' | 'dataDir' | 'maxMemory' | 'logFormat' | 'dashboard'>> = Object.freeze({
   host: 'localhost',
   port: 4000,
   store: 'memory://',
@@ -157,6 +175,14 @@ export function parseBoolean(text: string, setting: string): boolean {
   if (['true', '1', 'yes', 'on'].includes(value)) return true;
   if (['false', '0', 'no', 'off', ''].includes(value)) return false;
   throw new ConfigError(`${setting} must be true or false; got "${text}".`);
+}
+
+export function parseLogFormat(text: string, setting: string): LogFormat {
+  const value = text.trim().toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(value)) {
+    throw new ConfigError(`${setting} must be json (one JSON object per line) or pretty (coloured lines for a terminal); got "${text}".`);
+  }
+  return value as LogFormat;
 }
 
 export function parseLogLevel(text: string, setting: string): LogLevel {
@@ -250,6 +276,8 @@ export const ENV_SETTINGS = {
   LIX_CACHE_LIMIT: (text: string) => ({ limit: parseInteger(text, 'LIX_CACHE_LIMIT') }),
   LIX_MAX_MEMORY: (text: string) => ({ maxMemory: parseSize(text, 'LIX_MAX_MEMORY') }),
   LOG_LEVEL: (text: string) => ({ logLevel: parseLogLevel(text, 'LOG_LEVEL') }),
+  LIX_LOG_FORMAT: (text: string) => ({ logFormat: parseLogFormat(text, 'LIX_LOG_FORMAT') }),
+  LIX_DASHBOARD: (text: string) => ({ dashboard: parseBoolean(text, 'LIX_DASHBOARD') }),
   LIX_AUTH_ENABLED: (text: string) => ({ authEnabled: parseBoolean(text, 'LIX_AUTH_ENABLED') }),
   LIX_API_KEYS: (text: string) => ({ apiKeys: parseList(text) }),
   LIX_CORS_ORIGINS: (text: string) => ({ corsOrigins: parseOrigins(text, 'LIX_CORS_ORIGINS') }),
@@ -312,6 +340,8 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
   const config: ServerConfig = {
     ...DEFAULT_CONFIG,
     maxMemory: 0,
+    logFormat: 'json',
+    dashboard: false,
     apiKeys: [],
     corsOrigins: [],
     allowedHosts: [],
@@ -356,6 +386,9 @@ export function resolveConfig(options: ServerOptions = {}): ServerConfig {
     );
   }
   config.logLevel = parseLogLevel(String(config.logLevel), 'logLevel');
+  config.logFormat = options.logFormat === undefined ? (process.stdout.isTTY ? 'pretty' : 'json') : parseLogFormat(String(options.logFormat), 'logFormat');
+  config.dashboard = options.dashboard ?? isLoopbackHost(config.host);
+  if (typeof config.dashboard !== 'boolean') throw new ConfigError(`dashboard must be true or false; got ${String(config.dashboard)}.`);
   if (!Array.isArray(config.apiKeys) || config.apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
     throw new ConfigError('apiKeys must be a list of non-empty strings.');
   }

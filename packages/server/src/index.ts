@@ -4,8 +4,8 @@
  */
 export { buildApp } from './app';
 export { createKeyCheck } from './auth';
-export type { LogLevel, ServerConfig, ServerOptions } from './config';
-export { ConfigError, DEFAULT_CONFIG, LOG_LEVELS, mergeOptions, optionsFromEnv, resolveConfig } from './config';
+export type { LogFormat, LogLevel, ServerConfig, ServerOptions } from './config';
+export { ConfigError, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, mergeOptions, optionsFromEnv, resolveConfig } from './config';
 export { openEngine } from './engine';
 export { ServerMetrics } from './metrics';
 export type { RunningServer } from './serve';

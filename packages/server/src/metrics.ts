@@ -47,6 +47,17 @@ export class ServerMetrics {
     this.opCounts[op]!++;
   }
 
+  /** Commands run since start, by op (a copy). */
+  operationCounts(): Record<string, number> {
+    return { ...this.opCounts };
+  }
+
+  /** Failures since start, by error code. */
+  async errorCounts(): Promise<Record<string, number>> {
+    const { values } = await this.errors.get();
+    return Object.fromEntries(values.map(({ labels, value }) => [String(labels.code), value]));
+  }
+
   countError(code: string): void {
     this.errors.inc({ code });
   }

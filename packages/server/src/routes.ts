@@ -5,6 +5,7 @@ import { DEFAULT_SCAN_LIMIT, describe, isErrorResult, LixError, lixError, parseC
 import { fromErrorResult, toErrorResult } from './http-errors';
 import type { ServerMetrics } from './metrics';
 import { parsePrefixes, type ChangeEvents } from './change-events';
+import type { ServerInfo } from './server-info';
 
 /** application/json with its charset, for bodies the routes build as strings. */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -21,7 +22,9 @@ type Query = Record<string, string | string[] | undefined>;
 
 /** The body of GET /cache/get, built by hand: one JSON.stringify of the value, no wrapper object. */
 export function getBody(result: GetResult): string {
-  return result.found ? `{"value":${JSON.stringify(result.value)},"ttl":${result.ttl}}` : NOT_FOUND;
+  if (!result.found) return NOT_FOUND;
+  const tags = result.tags === undefined ? '' : `,"tags":${JSON.stringify(result.tags)}`;
+  return `{"value":${JSON.stringify(result.value)},"ttl":${result.ttl}${tags}}`;
 }
 
 /**
@@ -36,6 +39,8 @@ export function registerRoutes(
   limits: Limits,
   metrics: ServerMetrics,
   events: ChangeEvents,
+  /** The body of GET /cache/info. */
+  info: () => Promise<ServerInfo>,
   /** The API key check when auth is on: /health tells the store's error only to a request carrying a key. */
   authorized?: (authorization: string | undefined) => boolean,
 ): void {
@@ -89,9 +94,9 @@ export function registerRoutes(
   app.get('/cache/get', async (request, reply) => {
     const query = request.query as Query;
     // Without touch the command is just a valid key: validateKey alone, not parseCommand's generic field walk.
-    const result = await (query.touch === undefined
+    const result = await (query.touch === undefined && query.with_tags === undefined
       ? runValid<'get'>({ op: 'get', key: validateKey(query.key, limits) })
-      : run({ op: 'get', key: query.key, touch: numeric(query.touch) }));
+      : run({ op: 'get', key: query.key, touch: query.touch === undefined ? undefined : numeric(query.touch), withTags: flag(query.with_tags, 'with_tags', 'invalid_command') }));
     return send(reply, getBody(result), result.found ? 200 : 404);
   });
 
@@ -147,7 +152,7 @@ export function registerRoutes(
       tag: query.tag,
       cursor: query.cursor,
       limit: query.limit === undefined ? undefined : numeric(query.limit),
-      keysOnly: flag(query.keys_only, 'keys_only'),
+      keysOnly: flag(query.keys_only, 'keys_only', 'invalid_scan'),
     });
     // A Part 1 client (no cursor, no limit) reads one page and ignores the cursor: a page the response
     // budget cut short (fewer than the default page with more to come) would silently lose keys for it.
@@ -201,6 +206,8 @@ export function registerRoutes(
     events.open(reply.raw, reply.getHeaders() as OutgoingHttpHeaders, prefixes);
   });
 
+  app.get('/cache/info', async (_request, reply) => send(reply, await info()));
+
   app.get('/cache/stats', async (_request, reply) => {
     const stats = await engine.stats();
     return send(reply, {
@@ -239,9 +246,9 @@ function numeric(value: string | string[]): unknown {
   return Number.isNaN(number) ? value : number;
 }
 
-function flag(value: string | string[] | undefined, name: string): boolean | undefined {
+function flag(value: string | string[] | undefined, name: string, code: 'invalid_scan' | 'invalid_command'): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === 'true' || value === '1' || value === '') return true;
   if (value === 'false' || value === '0') return false;
-  throw new LixError('invalid_scan', `"${name}" must be true or false; got ${describe(value)}.`);
+  throw new LixError(code, `"${name}" must be true or false; got ${describe(value)}.`);
 }

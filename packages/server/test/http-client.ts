@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 /** A tiny fetch wrapper for the server tests: JSON in, status + parsed JSON (or text) + headers out. */
 export interface Answer {
   status: number;
@@ -36,4 +38,26 @@ export async function jsonCall(server: { url: string }, path: string, body?: unk
     signal: AbortSignal.timeout(10_000),
   });
   return { status: response.status, json: await response.json() };
+}
+
+/** One request over node:http, which (unlike fetch) sends the Host header it is given. */
+export function send(port: number, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ host: '127.0.0.1', port, method, path, headers: text ? { 'content-type': 'application/json', ...headers } : headers }, (res) => {
+      let data = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
+      res.on('end', () => {
+        let parsed: unknown = data;
+        try {
+          parsed = JSON.parse(data);
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode!, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
 }

@@ -1,29 +1,7 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { waitFor } from '../../../test/helpers/wait-for';
-
-/** One request over node:http, which (unlike fetch) sends the Host header it is given. */
-function send(port: number, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port, method, path, headers: text ? { 'content-type': 'application/json', ...headers } : headers }, (res) => {
-      let data = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
-      res.on('end', () => {
-        let parsed: unknown = data;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode!, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+import { send } from './http-client';
 
 describe('auth is on whenever keys are given', () => {
   it('LIX_API_KEYS alone turns auth on', async () => {

@@ -16,6 +16,8 @@ export interface GetCommand {
   key: string;
   /** New TTL in seconds, applied as the key is read. 0 removes the TTL. */
   touch?: number;
+  /** Also answer the key's tags (for tools such as the dashboard). */
+  withTags?: boolean;
 }
 
 /** Write a key. */
@@ -143,6 +145,8 @@ export interface GetResult {
   ttl: number | null;
   /** Whether a live key was there: tells a stored null from a missing key (HTTP GET answers 404 only when false). */
   found: boolean;
+  /** The key's tags, when the command asked for them (`withTags`) and the key was found. */
+  tags?: string[];
 }
 
 /** The result of a `set`. */

@@ -1,5 +1,5 @@
 import sjson from 'secure-json-parse';
-import type { Command, Json, JsonObject, Op } from './commands';
+import type { Command, GetCommand, Json, JsonObject, Op } from './commands';
 import { OPS } from './commands';
 import { describe, lixError, prototypePropertyError } from './errors';
 import type { Limits } from './limits';
@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from './limits';
  */
 
 const FIELDS: Record<Op, readonly string[]> = {
-  get: ['op', 'key', 'touch'],
+  get: ['op', 'key', 'touch', 'withTags'],
   set: ['op', 'key', 'value', 'ttl', 'nx', 'xx', 'tags'],
   merge: ['op', 'key', 'value', 'ttl'],
   delete: ['op', 'key'],
@@ -140,7 +140,9 @@ export function parseCommand(input: unknown, limits: Limits = DEFAULT_LIMITS): C
     case 'get': {
       const touch = validateTtl(input.touch, limits, 'touch');
       const key = validateKey(input.key, limits);
-      return touch === undefined ? { op: 'get', key } : { op: 'get', key, touch };
+      const command: GetCommand = touch === undefined ? { op: 'get', key } : { op: 'get', key, touch };
+      if (optionalBoolean(input.withTags, 'withTags', 'get')) command.withTags = true;
+      return command;
     }
     case 'set': {
       const key = validateKey(input.key, limits);

@@ -2,6 +2,7 @@ import type {
   Command,
   ErrorResult,
   GetCommand,
+  GetResult,
   IncrCommand,
   Json,
   JsonObject,
@@ -294,7 +295,9 @@ export class MemoryEngine implements Engine {
     if (!this.budget.take(command.key, valueLength(entry.value))) throw this.budget.error();
     this.hits++;
     if (command.touch !== undefined) this.keyspace.setExpiry(command.key, entry, expiryOf(command.touch, now));
-    return { op: 'get', key: command.key, value: decode(entry.value), ttl: remaining(entry.expiresAt, now), found: true };
+    const result: GetResult = { op: 'get', key: command.key, value: decode(entry.value), ttl: remaining(entry.expiresAt, now), found: true };
+    if (command.withTags) result.tags = entry.tags ? [...entry.tags] : [];
+    return result;
   }
 
   private set(command: SetCommand, now: number): Result {

@@ -7,6 +7,7 @@ import type {
   Command,
   ErrorResult,
   GetCommand,
+  GetResult,
   IncrCommand,
   InvalidateCommand,
   Json,
@@ -725,7 +726,7 @@ export class RedisEngine implements Engine {
     argv.push(this.dataPrefix + command.key, command.op, '');
     switch (command.op) {
       case 'get':
-        argv.push(command.touch === undefined ? '' : ttlArg(command.touch));
+        argv.push(command.touch === undefined ? '' : ttlArg(command.touch), command.withTags ? '1' : '');
         break;
       case 'set':
         argv.push(encodeValue(command.value, this.limits), ttlArg(command.ttl), command.nx ? 'nx' : command.xx ? 'xx' : '');
@@ -767,8 +768,12 @@ export class RedisEngine implements Engine {
         }
         this.hits++;
         const [raw, pttl] = reply as [string, number, ...string[]];
-        if ((reply as string[]).length > 2) this.stretchTags(key, tagsOf(reply as string[], 2), ttlArg(command.touch));
-        return { op: 'get', key, value: JSON.parse(raw) as Json, ttl: ttlOf(pttl), found: true };
+        const result: GetResult = { op: 'get', key, value: JSON.parse(raw) as Json, ttl: ttlOf(pttl), found: true };
+        // Tag fields follow when asked for, or (external tags) when a touch must stretch the tags' sets.
+        const tags = (reply as string[]).length > 2 ? tagsOf(reply as string[], 2) : [];
+        if (command.touch !== undefined && !this.inlineTags && tags.length > 0) this.stretchTags(key, tags, ttlArg(command.touch));
+        if (command.withTags) result.tags = tags;
+        return result;
       }
       case 'set':
         if (reply === null) return { op: 'set', key, success: true, written: false };
@@ -961,7 +966,7 @@ export class RedisEngine implements Engine {
         if (taken === limit) return page(keysOnly, keys, items, await resumeAt(node, batch, i));
         // Values are fetched only as many at a time as the response budget could hold at the largest size.
         const chunk = batch.slice(i, i + (keysOnly ? limit - taken : budget.chunk(limit - taken)));
-        const replies = keysOnly ? undefined : ((await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: [''] })))) as ([string, number] | null)[]);
+        const replies = keysOnly ? undefined : ((await this.ops(chunk.map((key) => ({ key: this.dataPrefix + key, name: 'get', args: ['', ''] })))) as ([string, number] | null)[]);
         for (let j = 0; j < chunk.length; j++, i++) {
           const key = chunk[j]!;
           const reply = replies?.[j];

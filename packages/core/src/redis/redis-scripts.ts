@@ -81,15 +81,17 @@ end
 
 local ops = {}
 
--- get(touchMs) -> false | {value, pttl} (external tags with touch: {value, pttl, tagField...})
+-- get(touchMs, withTags) -> false | {value, pttl} ({value, pttl, tagField...} with withTags, or external tags with touch)
 function ops.get(k, i)
   local v = call('HGET', k, 'v')
   if not v then return false end
-  local touch = ARGV[i]
-  if touch == '' then return {v, call('PTTL', k)} end
-  setTtl(k, touch)
+  local touch, withTags = ARGV[i], ARGV[i + 1] == '1'
+  if touch ~= '' then setTtl(k, touch) end
   local out = {v, call('PTTL', k)}
-  if T ~= '' then stretchTags(k, touch) else for _, f in ipairs(tagFields(k)) do out[#out + 1] = f end end
+  if touch ~= '' and T ~= '' then stretchTags(k, touch) end
+  if withTags or (touch ~= '' and T == '') then
+    for _, f in ipairs(tagFields(k)) do out[#out + 1] = f end
+  end
   return out
 end
 

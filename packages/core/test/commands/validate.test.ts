@@ -24,6 +24,8 @@ function expectCode(input: unknown, code: string, mentions: RegExp, limits = DEF
 describe('parseCommand', () => {
   it('returns clean commands holding only known, present fields', () => {
     expect(parseCommand({ op: 'get', key: 'a', touch: null })).toStrictEqual({ op: 'get', key: 'a' });
+    expect(parseCommand({ op: 'get', key: 'a', withTags: false })).toStrictEqual({ op: 'get', key: 'a' });
+    expect(parseCommand({ op: 'get', key: 'a', withTags: true })).toStrictEqual({ op: 'get', key: 'a', withTags: true });
     expect(parseCommand({ op: 'set', key: 'a', value: 0, ttl: null, nx: false, tags: ['t', 't', 'u'] })).toStrictEqual({ op: 'set', key: 'a', value: 0, tags: ['t', 'u'] });
     expect(parseCommand({ op: 'incr', key: 'a' })).toStrictEqual({ op: 'incr', key: 'a', amount: 1 });
     expect(parseCommand({ op: 'scan', prefix: '', limit: null, cursor: null })).toStrictEqual({ op: 'scan' });
@@ -33,9 +35,10 @@ describe('parseCommand', () => {
 
   it('invalid_command: not an object, unknown field, bad booleans, nx with xx', () => {
     for (const input of [null, 'get', 42, ['get'], undefined]) expectCode(input, 'invalid_command', /must be an object such as \{"op":"get"/);
-    expectCode({ op: 'get', key: 'a', value: 1 }, 'invalid_command', /Unknown field "value".*Its fields are: op, key, touch/);
+    expectCode({ op: 'get', key: 'a', value: 1 }, 'invalid_command', /Unknown field "value".*Its fields are: op, key, touch, withTags/);
     expectCode({ op: 'set', key: 'a', value: 1, nx: 'yes' }, 'invalid_command', /"nx" of set must be true or false/);
     expectCode({ op: 'scan', keysOnly: 1 }, 'invalid_command', /"keysOnly" of scan must be true or false/);
+    expectCode({ op: 'get', key: 'a', withTags: 'yes' }, 'invalid_command', /"withTags" of get must be true or false/);
     expectCode({ op: 'set', key: 'a', value: 1, nx: true, xx: true }, 'invalid_command', /both nx and xx; use nx/);
   });
 
