@@ -13,9 +13,18 @@ async function registeredRoutes(): Promise<string[]> {
   await app.ready();
   const tree = app.printRoutes({ commonPrefix: false });
   await app.close();
-  return [...tree.matchAll(/(\/\S*) \(([A-Z, ]+)\)/g)].flatMap(([, path, methods]) =>
-    methods!.split(', ').filter((method) => method !== 'HEAD').map((method) => `${method} ${path}`),
-  );
+  // Each line is a path segment under the nearest shallower line: "└── / (GET)", "    ├── cache/get (GET, HEAD)".
+  const parents: string[] = [];
+  return tree.split('\n').flatMap((line) => {
+    const match = /^([│├└─\s]*)(\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!match) return [];
+    const depth = match[1]!.length / 4;
+    const parent = parents[depth - 1];
+    const path = parent === undefined ? match[2]! : `${parent}${parent.endsWith('/') ? '' : '/'}${match[2]}`;
+    parents[depth] = path;
+    const methods = match[3]?.split(', ').filter((method) => method !== 'HEAD') ?? [];
+    return methods.map((method) => `${method} ${path}`);
+  });
 }
 
 /** The endpoints the doc has a heading for: "### `POST /cache/incr` and `POST /cache/decr`". */

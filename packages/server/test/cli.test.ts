@@ -11,10 +11,10 @@ describe('lix-cache-server CLI', () => {
   it('--help lists every flag and the environment variables', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags', '--allowed-hosts', '--protected-mode', '--headers-timeout', '--request-timeout', '--max-connections', '--max-connections-per-ip', '--events-heartbeat', '--max-tracked-keys']) {
+    for (const text of ['--port', '--host', '--store', '--limit', '--max-memory', '--log-level', '--cors-origins', '--max-key-bytes', '--max-value-bytes', '--max-body-bytes', '--max-batch', '--max-tags', '--allowed-hosts', '--protected-mode', '--headers-timeout', '--request-timeout', '--max-connections', '--max-connections-per-ip', '--events-heartbeat', '--max-tracked-keys', '--log-format', '--dashboard']) {
       expect(run.stdout).toContain(text);
     }
-    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL', 'LIX_ALLOWED_HOSTS', 'LIX_PROTECTED_MODE', 'LIX_HEADERS_TIMEOUT_MS', 'LIX_MAX_CONNECTIONS', 'LIX_EVENTS_HEARTBEAT_MS', 'LIX_MAX_TRACKED_KEYS']) {
+    for (const text of ['PORT', 'LIX_CACHE_LIMIT', 'LIX_MAX_MEMORY', 'LIX_AUTH_ENABLED', 'LIX_API_KEYS', 'LIX_CORS_ORIGINS', 'LOG_LEVEL', 'LIX_ALLOWED_HOSTS', 'LIX_PROTECTED_MODE', 'LIX_HEADERS_TIMEOUT_MS', 'LIX_MAX_CONNECTIONS', 'LIX_EVENTS_HEARTBEAT_MS', 'LIX_MAX_TRACKED_KEYS', 'LIX_LOG_FORMAT', 'LIX_DASHBOARD']) {
       expect(run.stdout).toContain(text);
     }
   });
@@ -35,6 +35,8 @@ describe('lix-cache-server CLI', () => {
       [['--store', 'ftp://x'], ['--store', 'memory://']],
       [['--cors-origins', 'not an origin'], ['--cors-origins', 'https://app.example.com']],
       [['--events-heartbeat', '0'], ['--events-heartbeat', 'whole number']],
+      [['--log-format', 'xml'], ['--log-format', 'json', 'pretty']],
+      [['--dashboard', 'perhaps'], ['--dashboard', 'true or false']],
       [['--prot', '4000'], ["unknown option '--prot'", '--port']],
     ];
     // Parallel node start-ups on a busy 2-core machine can take longer than runCli's default 10 s.
@@ -58,6 +60,8 @@ describe('lix-cache-server CLI', () => {
       [{ LIX_ALLOWED_HOSTS: 'http://cache.internal' }, 'LIX_ALLOWED_HOSTS must be * or comma-separated host names'],
       [{ LIX_MAX_CONNECTIONS: '0' }, 'LIX_MAX_CONNECTIONS must be a whole number'],
       [{ LIX_MAX_TRACKED_KEYS: 'lots' }, 'LIX_MAX_TRACKED_KEYS must be a whole number'],
+      [{ LIX_LOG_FORMAT: 'yaml' }, 'LIX_LOG_FORMAT must be json'],
+      [{ LIX_DASHBOARD: 'sometimes' }, 'LIX_DASHBOARD must be true or false'],
       [{ LIX_HEADERS_TIMEOUT_MS: '20000', LIX_REQUEST_TIMEOUT_MS: '5000' }, 'LIX_REQUEST_TIMEOUT_MS'],
     ];
     const runs = await Promise.all(cases.map(([env]) => runCli([], env, 60_000)));
@@ -115,6 +119,28 @@ describe('lix-cache-server CLI', () => {
       expect(run.stderr).toContain(`Port ${server.port} on 127.0.0.1 is already in use`);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('log format', () => {
+  it('writes JSON lines when stdout is not a terminal, pretty lines with --log-format pretty', async () => {
+    const json = await startServer();
+    try {
+      const started = await waitFor(() => json.logs().split('\n').find((line) => line.includes('Lix Cache started')), { what: 'the start line' });
+      expect(JSON.parse(started)).toMatchObject({ level: 30, msg: 'Lix Cache started', store: 'memory://' });
+    } finally {
+      await json.stop();
+    }
+    const pretty = await startServer({ args: ['--log-format', 'pretty'] });
+    try {
+      const started = await waitFor(() => pretty.logs().split('\n').find((line) => line.includes('Lix Cache started')), { what: 'the start line' });
+      expect(started).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(lix-cache-server\): Lix Cache started/);
+      expect(() => JSON.parse(started)).toThrow();
+      // The fields follow, one per line.
+      expect(pretty.logs()).toMatch(/\n\s+store: "memory:\/\/"/);
+    } finally {
+      await pretty.stop();
     }
   });
 });
