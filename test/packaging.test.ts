@@ -58,7 +58,7 @@ describe.each(PACKAGES)('the packed lix-cache-%s', (name) => {
   it('holds its license, readme, manifest and built files only (no sources, no source maps)', () => {
     const files = packed.get(name)!.files.map((file) => file.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
-    expect(files.filter((file) => !/^(LICENSE|README\.md|package\.json|dist\/[\w.-]+\.(js|cjs|d\.ts|d\.cts)|bin\/[\w.-]+\.js)$/.test(file))).toEqual([]);
+    expect(files.filter((file) => !/^(LICENSE|README\.md|package\.json|dist\/[\w.-]+\.(js|cjs|d\.ts|d\.cts)|bin\/[\w.-]+\.js|dist\/dashboard\/(index\.html|assets\/[\w.-]+\.(js|css)))$/.test(file))).toEqual([]);
   });
 
   it('passes publint (strict, suggestions included)', async () => {
@@ -73,6 +73,13 @@ describe.each(PACKAGES)('the packed lix-cache-%s', (name) => {
     expect(Object.keys(analysis.entrypoints)).toContain('.');
     expect(analysis.problems.filter((problem) => !problem.resolutionKind || RESOLUTIONS.has(problem.resolutionKind))).toEqual([]);
   });
+});
+
+it('the server ships its dashboard built: the page, one script, one stylesheet', () => {
+  const files = packed.get('server')!.files.map((file) => file.path).filter((file) => file.startsWith('dist/dashboard/'));
+  expect(files).toContain('dist/dashboard/index.html');
+  expect(files.filter((file) => file.endsWith('.js'))).toHaveLength(1);
+  expect(files.filter((file) => file.endsWith('.css'))).toHaveLength(1);
 });
 
 it('the server has no unused build outputs: the CLI is ESM only', () => {

@@ -188,6 +188,14 @@ describe('a consumer project that installs the packed packages', () => {
     }
   }, 90_000);
 
+  it('the installed server serves its dashboard', async () => {
+    server ??= await startServer({ cli: join(app, 'node_modules/.bin/lix-cache-server'), timeoutMs: 30_000 });
+    const page = await fetch(`${server.url}/dashboard/`);
+    expect(page.status).toBe(200);
+    const script = /src="(\/dashboard\/assets\/[^"]+\.js)"/.exec(await page.text())![1]!;
+    expect((await fetch(`${server.url}${script}`)).status).toBe(200);
+  }, 60_000);
+
   it.each(['esm', 'cjs'])('serves sessions with lixSession (%s) over HTTP', async (folder) => {
     const alice = new CookieClient(await startApp(`${folder}/express-app.js`));
     expect((await alice.get('/api/profile')).status).toBe(401);
