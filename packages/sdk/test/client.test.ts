@@ -74,6 +74,18 @@ describe.each(['http', 'memory', 'redis'])('LixCache over %s://', (transport) =>
     expect(await cache.exists('null')).toBe(true);
   });
 
+  it('getEntry with withTags reads the tags; bad withTags is refused', async () => {
+    await cache.set('tagged', 1, { tags: ['b', 'a'] });
+    await cache.set('plain', 2);
+    const entry = await cache.getEntry('tagged', { withTags: true });
+    expect(entry).toMatchObject({ value: 1, ttl: null });
+    expect(record(entry!.tags!.sort())).toEqual(['a', 'b']);
+    expect(record(await cache.getEntry('plain', { withTags: true }))).toEqual({ value: 2, ttl: null, tags: [] });
+    expect(record(await cache.getEntry('tagged'))).toEqual({ value: 1, ttl: null });
+    expect(await cache.getEntry('missing', { withTags: true })).toBeNull();
+    await expect(cache.getEntry('tagged', { withTags: 'yes' as unknown as boolean })).rejects.toThrow(/"withTags" option of getEntry must be true or false/);
+  });
+
   it('set with ttl expires the key and getEntry reports the remaining ttl', async () => {
     await cache.set('short', 'x', { ttl: 0.2 });
     await cache.set('long', 'y', { ttl: 100 });
