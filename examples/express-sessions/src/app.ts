@@ -1,7 +1,10 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import { csrfProtection, lixSession, sessionErrorHandler, type TrustProxy } from 'lix-cache-session/express';
 import { devicesJson, rememberedUser, sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
 import { validateCredentials } from 'lix-example-shared/users';
+import { keepError, keepSaveError, logServerErrors } from './error-log';
+import { FORM_PATHS, pagesRouter, staticFiles } from './pages';
 
 // Types req.session as this app's sessions.
 declare module 'lix-cache-session/express' {
@@ -18,6 +21,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Demo knob: ms the preference and cart routes wait before changing the session, to show parallel writes both persist. */
   writeDelayMs?: number;
+  /** Where responses with status >= 500 are logged, with their error. */
+  logger: Logger;
 }
 
 
@@ -39,11 +44,16 @@ function requireVisitor(req: Request, res: Response, next: NextFunction): void {
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The seed's Express app, on lix-cache-session. */
-export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 0 }: AppOptions): express.Express {
+export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 0, logger }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+  // First, so that every 5xx is logged, lixSession's own 503 too.
+  app.use(logServerErrors(logger));
+  app.use(staticFiles(secureCookies));
   app.use(express.json());
+  // The pages' forms (only there: the API stays JSON), parsed before csrfProtection() reads their csrfToken field.
+  app.use(FORM_PATHS, express.urlencoded({ extended: false, limit: '8kb' }));
   app.use(
     lixSession({
       store: sessions,
@@ -54,6 +64,7 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
       // Visitors get a guest session on their first write (a cart item, a theme); at login
       // it ends, and only the cart moves into the new session.
       guest: { keep: ['cart'] },
+      onSaveError: keepSaveError(logger),
     }),
   );
   // Unsafe methods with a session or a saved guest session need its CSRF token; login (and a guest's first write) pass.
@@ -139,16 +150,20 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
     res.json(await sessions.metrics());
   });
 
+  // The HTML pages (src/pages.ts): /, /login, /profile, /devices, /logout, /logout-all.
+  app.use(pagesRouter({ sessions, https: secureCookies }));
+
   app.use((_req, res) => {
     res.status(404).json({ error: 'Not found' });
   });
+  // Keeps a route's error for the one line logServerErrors writes if the answer is a 5xx.
+  app.use(keepError);
   // Cache unreachable during a route (login, list, ...): 503 with a clear message.
   app.use(sessionErrorHandler());
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) return void res.status(status).json({ error: (error as Error).message });
-    console.error(error);
-    res.status(500).json({ error: 'Internal error' });
+    res.status(500).json({ error: 'Internal error' }); // logged, with the error, by logServerErrors
   });
   return app;
 }
