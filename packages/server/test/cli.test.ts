@@ -128,7 +128,7 @@ describe('log format', () => {
     const json = await startServer();
     try {
       const started = await waitFor(() => json.logs().split('\n').find((line) => line.includes('Lix Cache started')), { what: 'the start line' });
-      expect(JSON.parse(started)).toMatchObject({ level: 30, msg: 'Lix Cache started', store: 'memory://' });
+      expect(JSON.parse(started!)).toMatchObject({ level: 30, msg: 'Lix Cache started', store: 'memory://' });
     } finally {
       await json.stop();
     }
@@ -136,7 +136,7 @@ describe('log format', () => {
     try {
       const started = await waitFor(() => pretty.logs().split('\n').find((line) => line.includes('Lix Cache started')), { what: 'the start line' });
       expect(started).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(lix-cache-server\): Lix Cache started/);
-      expect(() => JSON.parse(started)).toThrow();
+      expect(() => JSON.parse(started!)).toThrow();
       // The fields follow, one per line.
       expect(pretty.logs()).toMatch(/\n\s+store: "memory:\/\/"/);
     } finally {

@@ -10,7 +10,7 @@ import { SessionHandler, type RequestSession } from './session-handler';
 import type { Session, SessionInput } from './session-store';
 
 /** Options of `lixSession(options)` for Express. */
-export interface LixSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<SessionOptions<D, N>, 'onSaveError'> {
+export interface LixSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<SessionOptions<D, N>, 'onSaveError' | 'onLoadError'> {
   /**
    * Which proxies to trust when reading the client's IP address (for binding and the
    * device list), as Express's `trust proxy`: `true`, a hop count, addresses/subnets
@@ -20,6 +20,8 @@ export interface LixSessionOptions<D extends object = SessionData, N extends str
   trustProxy?: TrustProxy;
   /** Called with errors that kept a session change from being saved (default: `console.error`). */
   onSaveError?: (error: unknown, req: Request) => void;
+  /** Called with the error when the cache could not be reached to load the session, before the 503 (default: none). */
+  onLoadError?: (error: unknown, req: Request) => void;
 }
 
 const STATE = Symbol('lix-cache-session');
@@ -143,8 +145,9 @@ export function lixSession<D extends object = SessionData, N extends string = st
     try {
       await state.load();
     } catch (error) {
-      if (isCacheUnavailable(error)) return sendError(res, unavailableResponse());
-      return next(error);
+      if (!isCacheUnavailable(error)) return next(error);
+      handler.onLoadError?.(error, req);
+      return sendError(res, unavailableResponse());
     }
     sendCookies(res, state);
     next();

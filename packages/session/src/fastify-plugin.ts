@@ -10,9 +10,11 @@ import type { Session, SessionInput } from './session-store';
  * Options of the `lixSession` Fastify plugin. The client address for IP binding and the
  * device list is `request.ip`, so it follows Fastify's own `trustProxy` server option.
  */
-export interface LixSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<SessionOptions<D, N>, 'onSaveError'> {
+export interface LixSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<SessionOptions<D, N>, 'onSaveError' | 'onLoadError'> {
   /** Called with errors that kept a session change from being saved (default: `console.error`). */
   onSaveError?: (error: unknown, request: FastifyRequest) => void;
+  /** Called with the error when the cache could not be reached to load the session, before the 503 (default: none). */
+  onLoadError?: (error: unknown, request: FastifyRequest) => void;
 }
 
 /** Where the plugin keeps each request's `RequestSession` (a request decorator, null between requests). */
@@ -87,8 +89,9 @@ async function lixSessionPlugin(fastify: FastifyInstance, options: LixSessionOpt
       await session.load();
     } catch (error) {
       // Never serve a request that carries a session as a signed-out one: 503 until the cache is back.
-      if (isCacheUnavailable(error)) return sendError(reply, unavailableResponse());
-      throw error;
+      if (!isCacheUnavailable(error)) throw error;
+      handler.onLoadError?.(error, request);
+      return sendError(reply, unavailableResponse());
     }
     (request as WithSession)[REQUEST_SESSION] = session;
   });

@@ -31,6 +31,11 @@ export interface LixSessionOptions<D extends object = SessionData, N extends str
   guest?: boolean | GuestOptions;
   /** Called with errors that kept a session change from being saved (default: `console.error`). */
   onSaveError?: (error: unknown, request: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- each adapter narrows it to its request type
+  /**
+   * Called with the error (its `cause` says why) when the cache could not be reached to load a
+   * request's session, just before the request is answered 503: the place to log it (default: none).
+   */
+  onLoadError?: (error: unknown, request: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- each adapter narrows it to its request type
 }
 
 /** Options of guest sessions. */

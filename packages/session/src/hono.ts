@@ -50,6 +50,8 @@ export interface HonoSessionOptions<D extends object = SessionData, N extends st
   trustProxy?: TrustProxy;
   /** Called with errors that kept a session change from being saved, and the request's context (default: `console.error`). */
   onSaveError?: (error: unknown, c: Context) => void;
+  /** Called with the error when the cache could not be reached to load the session, before the 503 (default: none). */
+  onLoadError?: (error: unknown, c: Context) => void;
 }
 
 /** What `lixSession()` puts on the context (`c.get(...)`, `c.var...`). */
@@ -168,8 +170,9 @@ export function lixSession<D extends object = SessionData, N extends string = st
     try {
       await request.load();
     } catch (error) {
-      if (isCacheUnavailable(error)) return json(unavailableResponse());
-      throw error;
+      if (!isCacheUnavailable(error)) throw error;
+      handler.onLoadError?.(error, c);
+      return json(unavailableResponse());
     }
     requests.set(c as Context, request);
     expose(c as Context, request);

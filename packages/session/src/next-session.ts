@@ -17,7 +17,7 @@ import type { ClientInfo, Session, SessionInput } from './session-store';
  */
 
 /** Options of `nextSession(options)`. */
-export interface NextSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<LixSessionOptions<D, N>, 'onSaveError'> {
+export interface NextSessionOptions<D extends object = SessionData, N extends string = string> extends Omit<LixSessionOptions<D, N>, 'onSaveError' | 'onLoadError'> {
   /**
    * How many proxies in front of the app append the client's address to `X-Forwarded-For`
    * (a load balancer, nginx with `$proxy_add_x_forwarded_for`): the client IP is the entry
@@ -32,6 +32,8 @@ export interface NextSessionOptions<D extends object = SessionData, N extends st
   csrf?: CsrfOptions;
   /** Called with errors that kept a session change from being saved (default: `console.error`). */
   onSaveError?: (error: unknown) => void;
+  /** Called with the error when the cache could not be reached to load the session, before the 503 (default: none). */
+  onLoadError?: (error: unknown) => void;
 }
 
 /** Options of `sessions.guard(request, options)`. */
@@ -281,8 +283,9 @@ export class NextSessions<D extends object = SessionData> {
     try {
       await request.load();
     } catch (error) {
-      if (isCacheUnavailable(error)) throw new SessionError(unavailableResponse(), { cause: error });
-      throw error;
+      if (!isCacheUnavailable(error)) throw error;
+      this.handler.onLoadError?.(error, undefined);
+      throw new SessionError(unavailableResponse(), { cause: error });
     }
     return request;
   }

@@ -50,6 +50,7 @@ export class SessionHandler<D extends object = SessionData> {
   /** @internal Fields a guest keeps at login; undefined when guests are off. */
   readonly guestKeep: readonly string[] | undefined;
   /** @internal */ readonly onSaveError: (error: unknown, request: unknown) => void;
+  /** @internal */ readonly onLoadError: ((error: unknown, request: unknown) => void) | undefined;
 
   constructor(options: LixSessionOptions<D>) {
     if (typeof options !== 'object' || options === null || !(options.store instanceof SessionStore)) {
@@ -65,6 +66,8 @@ export class SessionHandler<D extends object = SessionData> {
     this.guestKeep = resolveGuest(options.guest);
     if (options.onSaveError !== undefined && typeof options.onSaveError !== 'function') throw new TypeError('lixSession: onSaveError must be a function (error, request) => void.');
     this.onSaveError = options.onSaveError ?? ((error) => console.error('lix-cache-session: a session change was not saved:', error));
+    if (options.onLoadError !== undefined && typeof options.onLoadError !== 'function') throw new TypeError('lixSession: onLoadError must be a function (error, request) => void.');
+    this.onLoadError = options.onLoadError;
   }
 
   /** Start one request from its Cookie header and client. Never throws on bad cookies. */
