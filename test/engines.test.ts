@@ -18,7 +18,7 @@ interface LockEntry {
 const root = new URL('../', import.meta.url);
 const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as { packages: Record<string, LockEntry> };
 const entries = lock.packages;
-const PUBLISHED = ['packages/core', 'packages/sdk', 'packages/server', 'packages/session'];
+const PUBLISHED = ['packages/core', 'packages/sdk', 'packages/cli', 'packages/server', 'packages/session'];
 
 function nodeRange(entry: LockEntry): string | undefined {
   return Array.isArray(entry.engines) ? undefined : entry.engines?.node;
