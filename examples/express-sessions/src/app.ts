@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { csrfProtection, lixSession, sessionErrorHandler, type TrustProxy } from 'lix-cache-session/express';
 import { devicesJson, rememberedUser, sessionDataOf, type AppSessionStore } from 'lix-example-shared/sessions';
 import { validateCredentials } from 'lix-example-shared/users';
-import { keepError, keepSaveError, logServerErrors } from './error-log';
+import { keepError, keepLoadError, keepSaveError, logServerErrors } from './error-log';
 import { FORM_PATHS, pagesRouter, staticFiles } from './pages';
 
 // Types req.session as this app's sessions.
@@ -65,6 +65,7 @@ export function createApp({ sessions, secureCookies, trustProxy, writeDelayMs = 
       // it ends, and only the cart moves into the new session.
       guest: { keep: ['cart'] },
       onSaveError: keepSaveError(logger),
+      onLoadError: keepLoadError,
     }),
   );
   // Unsafe methods with a session or a saved guest session need its CSRF token; login (and a guest's first write) pass.

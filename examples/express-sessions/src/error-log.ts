@@ -41,6 +41,11 @@ export const keepError: ErrorRequestHandler = function keepError(error, _req, re
   next(error);
 };
 
+/** lixSession's `onLoadError`: the cache could not be reached to load the session, so its 503's line carries why. */
+export function keepLoadError(error: unknown, req: Request): void {
+  keep(req.res!, error);
+}
+
 /**
  * lixSession's `onSaveError`: a session change that could not be saved turns the response
  * into a 503 (cache down) or 500, whose line carries the error. Had the response already

@@ -81,7 +81,9 @@ describe('the example logs each 5xx with its cause', () => {
     // lixSession() cannot load alice's session and answers 503 itself.
     expect((await alice.get('/api/profile')).status).toBe(503);
     await waitFor(() => errorsFor('GET', '/api/profile').length > 0, { what: 'the profile 503 log line' });
-    expect(errorsFor('GET', '/api/profile')).toEqual([expect.objectContaining({ status: 503, msg: 'GET /api/profile answered 503' })]);
+    expect(errorsFor('GET', '/api/profile')).toEqual([
+      expect.objectContaining({ status: 503, msg: 'GET /api/profile answered 503', err: expect.objectContaining({ type: 'LixConnectionError', message: expect.stringContaining('ECONNREFUSED') }) }),
+    ]);
 
     // Lines are written in order: once a later request's line is there, no second line of the earlier ones can follow.
     expect((await alice.get('/api/sessions')).status).toBe(503);

@@ -233,7 +233,8 @@ describe('when the cache is unreachable', () => {
   it('answers 503 to requests with a session cookie and to login, and passes requests without one', async () => {
     const port = await freePort();
     const store = new SessionStore({ cache: new LixCache({ url: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 1000 }) });
-    const client = new CookieClient(await listen(appWith({ store, cookie: { secure: false } })));
+    const loadErrors: [unknown, string][] = [];
+    const client = new CookieClient(await listen(appWith({ store, cookie: { secure: false }, onLoadError: (error, req) => loadErrors.push([error, req.path]) })));
     expect((await client.get('/me')).status).toBe(401);
     const login = await client.post('/login', {});
     expect(login.status).toBe(503);
@@ -242,6 +243,10 @@ describe('when the cache is unreachable', () => {
     const me = await client.get('/me');
     expect(me.status).toBe(503);
     expect(me.body.message).toMatch(/unreachable/);
+    // Only the load that failed is reported (the login failed in its route), with its cause.
+    expect(loadErrors).toHaveLength(1);
+    expect(loadErrors[0]![1]).toBe('/me');
+    expect(String((loadErrors[0]![0] as Error).cause)).toMatch(/ECONNREFUSED/);
     await store.close();
   });
 

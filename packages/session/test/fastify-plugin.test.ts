@@ -376,7 +376,8 @@ describe('when the cache is unreachable', () => {
   it('answers 503 with Retry-After to requests with a session cookie and to login, and passes requests without one', async () => {
     const port = await freePort();
     const store = new SessionStore({ cache: new LixCache({ url: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 1000 }) });
-    const client = new CookieClient(await appWith({ store, cookie: { secure: false } }));
+    const loadErrors: [unknown, string][] = [];
+    const client = new CookieClient(await appWith({ store, cookie: { secure: false }, onLoadError: (error, request) => loadErrors.push([error, request.url]) }));
     expect((await client.get('/me')).status).toBe(401);
     // The route's request.login() fails: sessionErrorHandler() turns it into the 503.
     const response = await client.post('/login', {});
@@ -390,6 +391,9 @@ describe('when the cache is unreachable', () => {
     expect(me.body.error).toBe('Session store unavailable');
     expect(me.headers.get('retry-after')).toBe('5');
     expect(me.setCookies).toEqual([]);
+    expect(loadErrors).toHaveLength(1);
+    expect(loadErrors[0]![1]).toBe('/me');
+    expect(String((loadErrors[0]![0] as Error).cause)).toMatch(/ECONNREFUSED/);
     await store.close();
   });
 

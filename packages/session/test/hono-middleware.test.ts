@@ -253,7 +253,8 @@ describe('when the cache is unreachable', () => {
     const port = await freePort();
     const store = new SessionStore<Data>({ cache: new LixCache({ url: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 1000 }) });
     stores.push(store);
-    const client = new CookieClient(await listen(appWith({ store, cookie: { secure: false } })));
+    const loadErrors: [unknown, string][] = [];
+    const client = new CookieClient(await listen(appWith({ store, cookie: { secure: false }, onLoadError: (error, c) => loadErrors.push([error, c.req.path]) })));
     expect((await client.get('/profile')).status).toBe(401);
 
     const signIn = await client.post('/login', {});
@@ -267,6 +268,9 @@ describe('when the cache is unreachable', () => {
     expect(profile.headers.get('retry-after')).toBe('5');
     expect(profile.headers.get('content-type')).toMatch(/^application\/json/);
     expect(profile.body.message).toMatch(/unreachable/);
+    expect(loadErrors).toHaveLength(1);
+    expect(loadErrors[0]![1]).toBe('/profile');
+    expect(String((loadErrors[0]![0] as Error).cause)).toMatch(/ECONNREFUSED/);
   });
 
   it('answers 503, not the route\'s 200, when a session change cannot be saved because the cache went down mid-request', async () => {
