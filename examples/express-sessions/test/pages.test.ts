@@ -1,8 +1,8 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { statSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../test/helpers/browser';
+import { screenshot as saveScreenshot } from '../../../test/helpers/screenshots';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { startExample, type ExampleProcess } from './example-process';
 
@@ -10,9 +10,8 @@ import { startExample, type ExampleProcess } from './example-process';
 // profile, the device list with this device marked, revoking another device (which is then
 // signed out), logging out, and logging out everywhere. No page may log a console error or
 // a Content-Security-Policy violation. A screenshot of each page goes to
-// test-output/screenshots/example-<page>.png (at the repo root, git-ignored).
+// test-output/screenshots/example-<page>.jpeg (at the repo root, git-ignored).
 
-const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
 const VIEWPORT = { width: 900, height: 600 };
 const CSP = "default-src 'none';style-src 'self';img-src 'self';form-action 'self';frame-ancestors 'none';base-uri 'none'";
 
@@ -23,7 +22,6 @@ let browser: Browser;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   server = await startServer();
   [app, browser] = await Promise.all([startExample(server.url), launchChromium()]);
 });
@@ -50,11 +48,10 @@ function pathOf(page: Page): string {
   return url.pathname + url.search;
 }
 
-/** A screenshot of the viewport, small enough to keep (PNG: flat colours and text compress well). */
+/** A screenshot of the viewport, small enough to keep. */
 async function screenshot(page: Page, name: string): Promise<void> {
-  const path = `${SCREENSHOTS}example-${name}.png`;
-  await page.screenshot({ path, type: 'png' });
-  expect(statSync(path).size, path).toBeLessThan(60_000);
+  const path = await saveScreenshot(page, `example-${name}`);
+  expect(statSync(path).size, path).toBeLessThan(100_000);
 }
 
 /** Submit the login form; resolves with the response to the POST. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LixCache } from 'lix-cache-sdk';
 import { SessionStore } from 'lix-cache-session';
 import { launchChromium } from '../../../test/helpers/browser';
-import { screenshot } from '../../../test/helpers/screenshots';
+import { screenshot, SCREENSHOTS } from '../../../test/helpers/screenshots';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { waitFor } from '../../../test/helpers/wait-for';
 
@@ -176,7 +176,7 @@ describe('dashboard in a real browser', () => {
   it('showed no console errors or CSP violations, and the screenshots are small', () => {
     expect(problems).toStrictEqual([]);
     for (const name of ['login', 'overview', 'keys', 'sessions']) {
-      expect(statSync(new URL(`../../../test-output/screenshots/dashboard-${name}.jpeg`, import.meta.url)).size).toBeLessThan(200_000);
+      expect(statSync(`${SCREENSHOTS}dashboard-${name}.jpeg`).size).toBeLessThan(100_000);
     }
   });
 });
