@@ -47,6 +47,9 @@ describe('dashboard in a real browser', () => {
     expect(page.url()).toBe(`${server.url}/dashboard/`);
     await page.locator('#login').waitFor();
     await screenshot(page, 'dashboard-login');
+    await page.fill('#api-key', '   ');
+    await page.click('#login button[type=submit]');
+    await waitFor(async () => (await page.locator('#login-error').textContent())?.includes('Paste one'), { what: 'the blank key refused' });
     await page.fill('#api-key', 'not-the-key');
     await page.click('#login button[type=submit]');
     await waitFor(async () => (await page.locator('#login-error').textContent())?.includes('refused'), { what: 'the refusal' });

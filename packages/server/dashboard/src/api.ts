@@ -34,7 +34,7 @@ export class Api {
     try {
       const info = await this.info();
       sessionStorage.setItem(KEY_STORAGE, key);
-      this.cache = this.client();
+      this.replaceClient();
       return info;
     } catch (error) {
       this.key = previous;
@@ -45,7 +45,7 @@ export class Api {
   signOut(): void {
     sessionStorage.removeItem(KEY_STORAGE);
     this.key = undefined;
-    this.cache = this.client();
+    this.replaceClient();
   }
 
   info(): Promise<ServerInfo> {
@@ -58,6 +58,11 @@ export class Api {
     const body = (await response.json()) as T & { error?: string };
     if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
     return body;
+  }
+
+  private replaceClient(): void {
+    void this.cache.close();
+    this.cache = this.client();
   }
 
   private client(): LixCache {

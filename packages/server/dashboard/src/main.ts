@@ -82,7 +82,9 @@ function start(authOn: boolean): void {
 byId('login').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = byId<HTMLInputElement>('api-key');
-  api.signIn(input.value.trim()).then(
+  const key = input.value.trim();
+  if (key === '') return signInForm('Paste one of the server\'s API keys (LIX_API_KEYS).');
+  api.signIn(key).then(
     (info) => {
       input.value = '';
       start(info.auth);
