@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process';
 import { DASHBOARD_ASSETS } from '../src/dashboard';
@@ -117,7 +118,7 @@ describe('dashboard: off unless enabled on a non-loopback address', () => {
 describe('GET /cache/info and get with tags', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startServer({ env: { LIX_DATA_DIR: undefined } });
+    server = await startServer();
   });
   afterAll(() => server.stop());
 
@@ -155,8 +156,6 @@ describe('GET /cache/info and get with tags', () => {
   });
 
   it('reports a data directory as the persistence', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/lix-info-`);
     const durable = await startServer({ args: ['--data-dir', dir, '--fsync', 'always'] });
     try {
@@ -164,6 +163,7 @@ describe('GET /cache/info and get with tags', () => {
       expect(info.persistence).toStrictEqual({ kind: 'data-dir', dataDir: dir, fsync: 'always' });
     } finally {
       await durable.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
